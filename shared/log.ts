@@ -1,0 +1,35 @@
+/**
+ * Logging that never touches stdout: on stdio an MCP server's stdout is the protocol channel,
+ * and one stray line there breaks the connection. Everything human-readable goes to stderr.
+ *
+ * @module
+ */
+
+/** Writes one line to stderr, prefixed with the component's name. */
+export function log(component: string, message: string): void {
+  process.stderr.write(`[${component}] ${message}\n`);
+}
+
+/**
+ * Runs an entry point: on error prints the message (not a stack trace) and exits non-zero.
+ * Set `DEBUG=1` to see the stack as well.
+ */
+export function runMain(main: () => Promise<unknown>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`\nError: ${describeError(err)}\n`);
+    if (process.env.DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exit(1);
+  });
+}
+
+/**
+ * An error and its causes on one line each: Temporal wraps the failure that matters
+ * ("insufficient funds") inside "Workflow execution failed" and "Activity task failed".
+ */
+export function describeError(err: unknown): string {
+  const lines: string[] = [];
+  for (let e: unknown = err; e !== undefined && lines.length < 6; e = e instanceof Error ? e.cause : undefined) {
+    lines.push(e instanceof Error ? e.message : String(e));
+  }
+  return lines.join('\n  caused by: ');
+}

@@ -1,0 +1,54 @@
+/**
+ * Test environments on the binaries found by {@link requireBinary}: never a download.
+ *
+ * - {@link startTimeSkippingEnv}: the Java test server, where a 5-day timer passes in a blink.
+ * - {@link startDevServerEnv}: a real `temporal server start-dev` on 127.0.0.1.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { existingExecutable } from './binaries.js';
+
+// Workers log every state change and every failed attempt; in tests that buries the result.
+// TEMPORAL_LOG_LEVEL=INFO brings it back when you are debugging a test.
+Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'ERROR') });
+
+/** Starts the time-skipping test server on a free loopback port. One per test file: skipping is global to it. */
+export function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
+}
+
+/** Options of a dev server started for a test or a demo. */
+export interface DevServerOptions {
+  /** Frontend port; a free one when omitted. */
+  port?: number;
+  /** Serve the Web UI on this port. */
+  uiPort?: number;
+  /** Keep state in this SQLite file, so a restarted server finds it again. */
+  dbFilename?: string;
+}
+
+/** Starts `temporal server start-dev` bound to 127.0.0.1, stopped by `env.teardown()`. */
+export function startDevServerEnv(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: existingExecutable('cli'),
+      ip: '127.0.0.1',
+      port: options.port,
+      ui: options.uiPort !== undefined,
+      uiPort: options.uiPort,
+      dbFilename: options.dbFilename,
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+}
+
+/**
+ * A name no other test uses, e.g. `uniqueName('tq')` → `tq-3f9c2a1b`. Tests get their own task
+ * queues and invoice ids, so a worker or workflow left over from one test cannot affect another.
+ */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}

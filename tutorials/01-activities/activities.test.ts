@@ -1,0 +1,81 @@
+// Proof for step 01: every line is paid exactly once, a flaky gateway is retried, a decline is not.
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
+import { Erp, PaymentGateway, type SimulationOptions } from '../../shared/simulated-systems.js';
+import { startTimeSkippingEnv, uniqueName } from '../../shared/testing.js';
+import { createWorker } from '../../shared/worker.js';
+import { createActivities } from './activities.js';
+import { InvoiceWorkflow } from './workflows.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Runs one invoice to completion against systems set up with `simulation`. */
+async function runInvoice(simulation: SimulationOptions = {}) {
+  const gateway = new PaymentGateway(simulation);
+  const taskQueue = uniqueName('tq');
+  const invoice = sampleInvoice(uniqueName('INV'));
+  const worker = await createWorker(env.nativeConnection, 'default', {
+    workflowsPath: new URL('./workflows.ts', import.meta.url),
+    activities: createActivities(new Erp(simulation), gateway),
+    taskQueue,
+  });
+  const outcome = worker.runUntil(
+    env.client.workflow.execute(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] }),
+  );
+  return { invoice, gateway, outcome };
+}
+
+describe('01-activities: InvoiceWorkflow', () => {
+  it('pays every line exactly once and returns what was paid', async () => {
+    const { invoice, gateway, outcome } = await runInvoice();
+    const result = await outcome;
+    expect(result.amountPaid).toBe(268.49); // 49.99 + 129.00 + 89.50
+    expect(result.payments.map((p) => p.lineIndex)).toEqual([0, 1, 2]);
+    expect(gateway.charges.map((c) => c.reference)).toEqual([0, 1, 2].map((i) => `invoice-${invoice.id}/line-${i}`));
+  });
+
+  it('retries a flaky gateway and still pays each line once', async () => {
+    const { gateway, outcome } = await runInvoice({ gatewayFailFirst: 3 });
+    const result = await outcome;
+    expect(gateway.attempts).toBe(6); // 3 failures + 3 successful charges
+    expect(gateway.charges).toHaveLength(3);
+    expect(result.amountPaid).toBe(268.49);
+  });
+
+  it('retries a flaky ERP check before paying', async () => {
+    const { gateway, outcome } = await runInvoice({ erpFailFirst: 2 });
+    await outcome;
+    expect(gateway.charges).toHaveLength(3);
+  });
+
+  it('fails on a declined payment without retrying it', async () => {
+    // 49.99 goes through, 129.00 is above the limit and is declined.
+    const { gateway, outcome } = await runInvoice({ gatewayDeclineOver: 100 });
+    const err = await outcome.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const activityFailure = (err as WorkflowFailedError).cause as ActivityFailure;
+    expect(activityFailure).toBeInstanceOf(ActivityFailure);
+    expect(activityFailure.retryState).toBe(RetryState.NON_RETRYABLE_FAILURE);
+    expect(activityFailure.cause).toBeInstanceOf(ApplicationFailure);
+    expect(activityFailure.cause?.message).toMatch(/insufficient funds/);
+    expect(gateway.attempts).toBe(2); // line 0 once, line 1 once, never again
+    expect(gateway.charges.map((c) => c.amount)).toEqual([49.99]);
+  });
+
+  it('pays nothing when the ERP says the invoice does not match', async () => {
+    const { gateway, outcome } = await runInvoice({ erpMaxTotal: 100 });
+    const err = (await outcome.catch((e: unknown) => e)) as WorkflowFailedError;
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err.cause as ActivityFailure).cause?.message).toMatch(/above its purchase order/);
+    expect(gateway.attempts).toBe(0);
+  });
+});

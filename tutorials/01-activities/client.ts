@@ -1,0 +1,28 @@
+// The client: starts one invoice workflow and waits for its result.
+//   npx tsx tutorials/01-activities/client.ts [--id INV-1001] [--file invoice.json]
+import { parseArgs } from 'node:util';
+import { invoiceFromOptions } from '../../shared/cli.js';
+import { workflowUrl } from '../../shared/config.js';
+import { connectClient } from '../../shared/connection.js';
+import { invoiceWorkflowId } from '../../shared/invoice.js';
+import { runMain } from '../../shared/log.js';
+import { InvoiceWorkflow, TASK_QUEUE } from './workflows.js';
+
+const { values } = parseArgs({ options: { id: { type: 'string' }, file: { type: 'string' } } });
+
+runMain(async () => {
+  const invoice = await invoiceFromOptions(values);
+  const { client, settings, close } = await connectClient();
+  try {
+    const workflowId = invoiceWorkflowId(invoice.id);
+    const handle = await client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId, args: [invoice] });
+    console.log(`Started ${workflowId} with ${invoice.lines.length} lines. Watch it: ${workflowUrl(settings, workflowId)}`);
+
+    // Waits as long as it takes: if the gateway is down, Temporal keeps retrying meanwhile.
+    const result = await handle.result();
+    for (const p of result.payments) console.log(`  paid line ${p.lineIndex} ${p.item}: ${p.amount.toFixed(2)} (${p.chargeId})`);
+    console.log(`Invoice ${result.invoiceId} paid: ${result.amountPaid.toFixed(2)} in ${result.payments.length} payments.`);
+  } finally {
+    await close();
+  }
+});
