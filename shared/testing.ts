@@ -10,10 +10,15 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { existingExecutable } from './binaries.js';
+import { createWorker, type WorkerDefinition } from './worker.js';
 
 // Workers log every state change and every failed attempt; in tests that buries the result.
 // TEMPORAL_LOG_LEVEL=INFO brings it back when you are debugging a test.
-Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'ERROR') });
+const level = (process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'ERROR';
+Runtime.install({
+  logger: new DefaultLogger(level),
+  telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
+});
 
 /** Starts the time-skipping test server on a free loopback port. One per test file: skipping is global to it. */
 export function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
@@ -51,4 +56,24 @@ export function startDevServerEnv(options: DevServerOptions = {}): Promise<TestW
  */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Runs `fn` while a worker serves `definition` on the environment, then shuts the worker down
+ * (before the environment is torn down, which is the order Temporal needs).
+ */
+export async function withWorker<T>(env: TestWorkflowEnvironment, definition: WorkerDefinition, fn: () => Promise<T>): Promise<T> {
+  const worker = await createWorker(env.nativeConnection, env.namespace ?? 'default', definition);
+  return worker.runUntil(fn);
+}
+
+/** Polls `read` every 50 ms until `done` holds for its value; fails after `timeoutMs`. */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`waitFor: gave up after ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -5,8 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
 import { Erp, PaymentGateway, type SimulationOptions } from '../../shared/simulated-systems.js';
-import { startTimeSkippingEnv, uniqueName } from '../../shared/testing.js';
-import { createWorker } from '../../shared/worker.js';
+import { startTimeSkippingEnv, uniqueName, withWorker } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
 import { InvoiceWorkflow } from './workflows.js';
 
@@ -23,12 +22,8 @@ async function runInvoice(simulation: SimulationOptions = {}) {
   const gateway = new PaymentGateway(simulation);
   const taskQueue = uniqueName('tq');
   const invoice = sampleInvoice(uniqueName('INV'));
-  const worker = await createWorker(env.nativeConnection, 'default', {
-    workflowsPath: new URL('./workflows.ts', import.meta.url),
-    activities: createActivities(new Erp(simulation), gateway),
-    taskQueue,
-  });
-  const outcome = worker.runUntil(
+  const activities = createActivities(new Erp(simulation), gateway);
+  const outcome = withWorker(env, { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue }, () =>
     env.client.workflow.execute(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] }),
   );
   return { invoice, gateway, outcome };

@@ -1,0 +1,58 @@
+// Proof for step 02: nothing is paid until a human decides; approve pays, reject pays nothing,
+// and the first decision is final.
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
+import { Erp, PaymentGateway } from '../../shared/simulated-systems.js';
+import { startTimeSkippingEnv, uniqueName, withWorker } from '../../shared/testing.js';
+import { createActivities } from './activities.js';
+import { approveInvoice, InvoiceWorkflow, rejectInvoice } from './workflows.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Starts one invoice, lets `decide` signal it, and returns the result and what was charged. */
+async function runInvoice(decide: (handle: WorkflowHandle<typeof InvoiceWorkflow>) => Promise<void>) {
+  const gateway = new PaymentGateway();
+  const taskQueue = uniqueName('tq');
+  const invoice = sampleInvoice(uniqueName('INV'));
+  const activities = createActivities(new Erp(), gateway);
+  const result = await withWorker(env, { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue }, async () => {
+    const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
+    expect(gateway.attempts).toBe(0); // nothing is paid before a human decides
+    await decide(handle);
+    return handle.result();
+  });
+  return { result, gateway };
+}
+
+describe('02-signals: approve / reject', () => {
+  it('pays every line once approved', async () => {
+    const { result, gateway } = await runInvoice((h) => h.signal(approveInvoice, { by: 'alice' }));
+    expect(result.state).toBe('PAID');
+    expect(result.decision).toEqual({ approved: true, by: 'alice' });
+    expect(gateway.charges.map((c) => c.amount)).toEqual([49.99, 129, 89.5]);
+  });
+
+  it('pays nothing once rejected', async () => {
+    const { result, gateway } = await runInvoice((h) => h.signal(rejectInvoice, { by: 'bob', reason: 'duplicate' }));
+    expect(result).toMatchObject({ state: 'REJECTED', amountPaid: 0, decision: { approved: false, by: 'bob', reason: 'duplicate' } });
+    expect(gateway.attempts).toBe(0);
+  });
+
+  it('keeps the first decision: a later reject cannot undo an approval', async () => {
+    const { result, gateway } = await runInvoice(async (h) => {
+      await h.signal(approveInvoice, { by: 'alice' });
+      await h.signal(rejectInvoice, { by: 'mallory', reason: 'too late' });
+    });
+    expect(result.state).toBe('PAID');
+    expect(result.decision.by).toBe('alice');
+    expect(gateway.charges).toHaveLength(3);
+  });
+});

@@ -1,0 +1,103 @@
+// Proof for step 04: the approval wait has a deadline. On the time-skipping test server five
+// simulated days pass in about a second of real time, and the test measures both clocks.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
+import { Erp, PaymentGateway } from '../../shared/simulated-systems.js';
+import { startTimeSkippingEnv, uniqueName, withWorker } from '../../shared/testing.js';
+import { createActivities } from './activities.js';
+import { approveInvoice, getInvoiceStatus, InvoiceWorkflow, type InvoiceOptions, type InvoiceStatus } from './workflows.js';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await startTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/**
+ * Runs one invoice; `during` may sleep (simulated time) and approve. Measures both clocks:
+ * simulated time from the workflow's own start and close times, real time with Date.now().
+ */
+async function runInvoice(options: InvoiceOptions, during: (approve: (by: string) => Promise<void>) => Promise<void> = async () => {}) {
+  const gateway = new PaymentGateway();
+  const taskQueue = uniqueName('tq');
+  const invoice = sampleInvoice(uniqueName('INV'));
+  const realStart = Date.now();
+  const activities = createActivities(new Erp(), gateway);
+  const { result, startTime, closeTime } = await withWorker(
+    env,
+    { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue },
+    async () => {
+      const handle = await env.client.workflow.start(InvoiceWorkflow, {
+        taskQueue,
+        workflowId: invoiceWorkflowId(invoice.id),
+        args: [invoice, options],
+      });
+      await during((by) => handle.signal(approveInvoice, { by }));
+      const result: InvoiceStatus = await handle.result(); // awaiting the result lets the server skip ahead to the next timer
+      const { startTime, closeTime } = await handle.describe();
+      return { result, startTime: startTime.getTime(), closeTime: closeTime!.getTime() };
+    },
+  );
+  return { result, gateway, simulatedMs: closeTime - startTime, realMs: Date.now() - realStart, startTime };
+}
+
+describe('04-durable-timers: the approval deadline', () => {
+  it('times out after 5 simulated days with no decision, paying nothing, in under 10 s of real time', async () => {
+    const { result, gateway, simulatedMs, realMs, startTime } = await runInvoice({});
+    expect(result.state).toBe('TIMED_OUT');
+    expect(result.decision).toBeNull();
+    expect(gateway.attempts).toBe(0);
+    expect(simulatedMs).toBeGreaterThanOrEqual(5 * DAY);
+    expect(simulatedMs).toBeLessThan(5 * DAY + 60_000);
+    // The deadline the query showed is 5 days after the invoice started (a second of slack for validation).
+    const deadline = Date.parse(result.approvalDeadline!);
+    expect(deadline - startTime).toBeGreaterThanOrEqual(5 * DAY);
+    expect(deadline - startTime).toBeLessThan(5 * DAY + 1_000);
+    expect(realMs).toBeLessThan(10_000);
+  });
+
+  it('still pays when approved on day 4, in under 10 s of real time', async () => {
+    const { result, gateway, simulatedMs, realMs } = await runInvoice({}, async (approve) => {
+      await env.sleep('4 days'); // four simulated days pass while the invoice waits
+      await approve('alice');
+    });
+    expect(result.state).toBe('PAID');
+    expect(result.decision?.by).toBe('alice');
+    expect(Date.parse(result.decision!.at)).toBeLessThan(Date.parse(result.approvalDeadline!));
+    expect(gateway.charges).toHaveLength(3);
+    expect(simulatedMs).toBeGreaterThanOrEqual(4 * DAY);
+    expect(simulatedMs).toBeLessThan(5 * DAY);
+    expect(realMs).toBeLessThan(10_000);
+  });
+
+  it('uses the deadline set for this invoice', async () => {
+    const { result, simulatedMs } = await runInvoice({ approvalTimeout: '2 hours' });
+    expect(result.state).toBe('TIMED_OUT');
+    expect(simulatedMs).toBeGreaterThanOrEqual(2 * 60 * 60 * 1000);
+    expect(simulatedMs).toBeLessThan(DAY);
+  });
+
+  it('reports the deadline while the invoice waits', async () => {
+    const taskQueue = uniqueName('tq');
+    const invoice = sampleInvoice(uniqueName('INV'));
+    const activities = createActivities(new Erp(), new PaymentGateway());
+    await withWorker(env, { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue }, async () => {
+      const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice, { approvalTimeout: '3 days' }] });
+      let status = await handle.query(getInvoiceStatus);
+      for (let i = 0; status.state !== 'AWAITING_APPROVAL' && i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = await handle.query(getInvoiceStatus);
+      }
+      expect(status.state).toBe('AWAITING_APPROVAL');
+      const startTime = (await handle.describe()).startTime.getTime();
+      expect(Date.parse(status.approvalDeadline!) - startTime).toBeGreaterThanOrEqual(3 * DAY);
+      expect(Date.parse(status.approvalDeadline!) - startTime).toBeLessThan(3 * DAY + 1_000);
+      await handle.terminate('test done');
+    });
+  });
+});
