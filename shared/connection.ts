@@ -20,10 +20,13 @@ export interface ConnectedClient {
  *
  * @throws {@link TemporalUnreachableError} when nothing answers, with what to do about it.
  */
-export async function connectClient(settings: TemporalSettings = loadTemporalSettings()): Promise<ConnectedClient> {
+export async function connectClient(
+  settings: TemporalSettings = loadTemporalSettings(),
+  connectTimeoutMs = 5_000,
+): Promise<ConnectedClient> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: '5s' });
+    connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: connectTimeoutMs });
   } catch (err) {
     throw new TemporalUnreachableError(settings.address, err);
   }
@@ -52,5 +55,37 @@ export class TemporalUnreachableError extends Error {
       { cause },
     );
     this.name = 'TemporalUnreachableError';
+  }
+}
+
+/**
+ * One Temporal client for a long-lived process (an MCP server): connected on first use, reused
+ * by every call after that, and connected again on the next call if the first attempt failed.
+ * Every call gets a deadline, so a call never hangs when Temporal is down: it fails within
+ * `deadlineMs` and the next one succeeds once Temporal is back (gRPC reconnects by itself).
+ */
+export class SharedClient {
+  private connecting?: Promise<ConnectedClient>;
+
+  constructor(
+    readonly settings: TemporalSettings = loadTemporalSettings(),
+    readonly deadlineMs = 5_000,
+  ) {}
+
+  /** Runs `fn` with the shared client, under the deadline. */
+  async call<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+    this.connecting ??= connectClient(this.settings, this.deadlineMs).catch((err: unknown) => {
+      this.connecting = undefined; // try again on the next call
+      throw err;
+    });
+    const { client } = await this.connecting;
+    return client.connection.withDeadline(Date.now() + this.deadlineMs, () => fn(client));
+  }
+
+  /** Closes the connection, if one was made. */
+  async close(): Promise<void> {
+    const connecting = this.connecting;
+    this.connecting = undefined;
+    await connecting?.then((c) => c.close()).catch(() => {});
   }
 }
