@@ -82,3 +82,16 @@ function isExecutable(path: string): boolean {
     return false;
   }
 }
+
+/** tsx's command-line entry in this repository, so child processes need no `npx` or PATH. */
+export const TSX_CLI = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+/**
+ * The command that runs a TypeScript entry point of this repository with tsx, using the Node.js
+ * running right now: `{ command: '/usr/bin/node', args: ['.../tsx/dist/cli.mjs', '.../server.ts'] }`.
+ * Used to spawn MCP servers from tests, the demo and the benchmark.
+ */
+export function tsxCommand(script: URL | string, args: string[] = []): { command: string; args: string[] } {
+  const path = script instanceof URL ? fileURLToPath(script) : script;
+  return { command: process.execPath, args: [TSX_CLI, path, ...args] };
+}

@@ -271,11 +271,10 @@ export function createInvoiceServer(temporal: SharedClient): McpServer {
     ({ state, limit }) =>
       answer(() =>
         temporal.call(async (client) => {
-          // Temporal's visibility store lists workflows; a query per invoice adds its live state.
+          // Temporal's visibility store lists workflows (newest first); a query per invoice adds its
+          // live state. (No ORDER BY: the dev server's SQLite visibility does not support it.)
           const executions = [];
-          for await (const wf of client.workflow.list({
-            query: `WorkflowType = 'InvoiceWorkflow' AND TaskQueue = '${TASK_QUEUE}' ORDER BY StartTime DESC`,
-          })) {
+          for await (const wf of client.workflow.list({ query: `WorkflowType = 'InvoiceWorkflow' AND TaskQueue = '${TASK_QUEUE}'` })) {
             executions.push(wf);
             if (executions.length >= (state ? 200 : limit)) break;
           }
