@@ -11,7 +11,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Root folder of this repository. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,15 +83,17 @@ function isExecutable(path: string): boolean {
   }
 }
 
-/** tsx's command-line entry in this repository, so child processes need no `npx` or PATH. */
-export const TSX_CLI = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+/** tsx's loader in this repository, so child processes need no `npx`, PATH or working directory. */
+export const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 /**
- * The command that runs a TypeScript entry point of this repository with tsx, using the Node.js
- * running right now: `{ command: '/usr/bin/node', args: ['.../tsx/dist/cli.mjs', '.../server.ts'] }`.
- * Used to spawn MCP servers from tests, the demo and the benchmark.
+ * The command that runs a TypeScript entry point of this repository with the Node.js running
+ * right now and tsx as a loader: `{ command: '/usr/bin/node', args: ['--import', 'file:///.../tsx/dist/loader.mjs', '.../server.ts'] }`.
+ * One process, not tsx's CLI (which starts the script in a second process): a SIGKILL then
+ * really kills the script, which the durability demo depends on. Used to spawn servers and
+ * workers from tests, demos, the benchmark and the Claude Desktop config.
  */
 export function tsxCommand(script: URL | string, args: string[] = []): { command: string; args: string[] } {
   const path = script instanceof URL ? fileURLToPath(script) : script;
-  return { command: process.execPath, args: [TSX_CLI, path, ...args] };
+  return { command: process.execPath, args: ['--import', TSX_LOADER, path, ...args] };
 }
