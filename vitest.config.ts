@@ -1,8 +1,15 @@
+import { relative, resolve, sep } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// practice/ (from `npm run exercise`) holds unfinished copies whose tests fail by design, so a plain
+// `npm test` leaves it out; naming it, as in `npx vitest run practice/03-queries`, brings it in.
+const practiceRequested = process.argv
+  .slice(2)
+  .some((arg) => !arg.startsWith('-') && relative(process.cwd(), resolve(arg)).split(sep)[0] === 'practice');
 
 export default defineConfig({
   test: {
-    include: ['tutorials/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['tutorials/**/*.test.ts', 'scripts/**/*.test.ts', ...(practiceRequested ? ['practice/**/*.test.ts'] : [])],
     // Child processes, not threads: the Temporal native module crashed under worker threads.
     pool: 'forks',
     // Servers start in seconds and workflows run for real; the 5 s / 10 s defaults are too tight.

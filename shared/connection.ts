@@ -34,7 +34,7 @@ export async function connectClient(
   return { client, settings, close: () => connection.close() };
 }
 
-/** Connects the native connection a {@link Worker} polls with. */
+/** Connects the native connection a {@link "@temporalio/worker"!Worker | Worker} polls with. */
 export async function connectWorker(settings: TemporalSettings = loadTemporalSettings()): Promise<NativeConnection> {
   try {
     return await NativeConnection.connect(settings.connectionOptions);

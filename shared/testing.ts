@@ -1,5 +1,5 @@
 /**
- * Test environments on the binaries found by {@link requireBinary}: never a download.
+ * Test environments on the binaries found by {@link binaries!requireBinary | requireBinary}: never a download.
  *
  * - {@link startTimeSkippingEnv}: the Java test server, where a 5-day timer passes in a blink.
  * - {@link startDevServerEnv}: a real `temporal server start-dev` on 127.0.0.1.

@@ -35,9 +35,11 @@ export interface InvoiceResult {
 export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> {
   await validateInvoice(invoice);
   const payments: Payment[] = [];
+  // #exercise pay-each-line "Why it works"
   for (const [lineIndex, line] of invoice.lines.entries()) {
     payments.push(await processPayment({ invoiceId: invoice.id, lineIndex, line }));
   }
+  // #endexercise
   return { invoiceId: invoice.id, payments, amountPaid: sumAmounts(payments) };
 }
 

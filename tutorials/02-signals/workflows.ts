@@ -55,12 +55,14 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> 
   let decision: Decision | undefined;
   // Handlers are set first thing, so a decision that arrives during validation is kept.
   // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
+  // #exercise handle-the-signals "The rules"
   setHandler(approveInvoice, ({ by }) => {
     decision ??= { approved: true, by };
   });
   setHandler(rejectInvoice, ({ by, reason }) => {
     decision ??= { approved: false, by, reason };
   });
+  // #endexercise
 
   await validateInvoice(invoice);
 

@@ -78,7 +78,9 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceStatus> 
     decision: null,
     failure: null,
   };
+  // #exercise add-the-query "Why it works"
   setHandler(getInvoiceStatus, () => status);
+  // #endexercise
   // Handlers are set first thing, so a decision that arrives during validation is kept.
   // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
   setHandler(approveInvoice, ({ by }) => {
