@@ -35,7 +35,7 @@ export interface InvoiceResult {
 export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> {
   await validateInvoice(invoice);
   const payments: Payment[] = [];
-  // #exercise pay-each-line "Why it works"
+  // #exercise pay-each-line "Exercise: pay each line"
   for (const [lineIndex, line] of invoice.lines.entries()) {
     payments.push(await processPayment({ invoiceId: invoice.id, lineIndex, line }));
   }

@@ -55,7 +55,7 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> 
   let decision: Decision | undefined;
   // Handlers are set first thing, so a decision that arrives during validation is kept.
   // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
-  // #exercise handle-the-signals "The rules"
+  // #exercise handle-the-signals "Exercise: handle the signals"
   setHandler(approveInvoice, ({ by }) => {
     decision ??= { approved: true, by };
   });

@@ -54,7 +54,12 @@ async function withInvoice<T>(
   return withWorker(env, { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue }, async () => {
     const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
     const stateBecomes = (state: InvoiceState) => waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === state);
-    return story({ handle, stateBecomes });
+    try {
+      return await story({ handle, stateBecomes });
+    } finally {
+      // If the story failed half-way, let held activities finish so the worker can shut down.
+      for (const system of [systems.erp, systems.gateway]) if (system instanceof HeldErp || system instanceof HeldGateway) system.release();
+    }
   });
 }
 

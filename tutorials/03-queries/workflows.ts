@@ -78,7 +78,7 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceStatus> 
     decision: null,
     failure: null,
   };
-  // #exercise add-the-query "Why it works"
+  // #exercise add-the-query "Exercise: answer the query"
   setHandler(getInvoiceStatus, () => status);
   // #endexercise
   // Handlers are set first thing, so a decision that arrives during validation is kept.

@@ -114,7 +114,7 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     // Date.now() is the workflow's deterministic clock, safe to use here.
     status.state = 'AWAITING_APPROVAL';
     status.approvalDeadline = new Date(Date.now() + msToNumber(approvalTimeout)).toISOString();
-    // #exercise wait-for-decision "Step 04 — Durable timers: a 5-day approval deadline"
+    // #exercise wait-for-decision "Exercise: wait with a deadline"
     const decided = await condition(() => status.decision !== null, approvalTimeout);
     if (!decided) {
       status.state = 'TIMED_OUT'; // nobody decided in time: auto-reject, pay nothing
