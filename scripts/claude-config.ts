@@ -20,7 +20,7 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../shared/binaries.js';
 import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE } from '../shared/config.js';
-import { runMain } from '../shared/log.js';
+import { isEntryPoint, runMain } from '../shared/log.js';
 
 /** One server in Claude Desktop's `mcpServers`: how to launch it on stdio. */
 export interface McpServerEntry {
@@ -333,15 +333,5 @@ async function main(argv: string[]): Promise<void> {
   console.log(workerHint);
 }
 
-// Only as a command: the tests import this module for its functions.
-function isMain(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
 
-if (isMain()) runMain(() => main(process.argv.slice(2)));
+if (isEntryPoint(import.meta.url)) runMain(() => main(process.argv.slice(2)));

@@ -29,6 +29,7 @@ import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:p
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseMarker, parseRegions, REPO_ROOT, splitLines, stepFolders } from './snippets.js';
+import { isEntryPoint } from '../shared/log.js';
 
 /** One exercise cut out of a practice copy. */
 export interface Exercise {
@@ -259,7 +260,7 @@ function main(argv: string[]): void {
 }
 
 // Run as a script (not imported by a test or by another script)?
-if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+if (isEntryPoint(import.meta.url)) {
   try {
     main(process.argv.slice(2));
   } catch (err) {

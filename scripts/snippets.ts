@@ -32,6 +32,7 @@ import { readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from
 import { posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { isEntryPoint } from '../shared/log.js';
 
 /** One problem found in the docs or in a source file, with where it is. */
 export interface Problem {
@@ -577,7 +578,7 @@ function main(argv: string[]): number {
 }
 
 // Run as a script (not imported by a test or by another script)?
-if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+if (isEntryPoint(import.meta.url)) {
   try {
     process.exitCode = main(process.argv.slice(2));
   } catch (err) {

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** Writes one line to stderr, prefixed with the component's name. */
 export function log(component: string, message: string): void {
@@ -32,4 +34,18 @@ export function describeError(err: unknown): string {
     lines.push(e instanceof Error ? e.message : String(e));
   }
   return lines.join('\n  caused by: ');
+}
+
+/**
+ * True when the module with this `import.meta.url` is the script Node was started with, false
+ * when a test or another script imports it. Lets one file be both a command and a library.
+ */
+export function isEntryPoint(importMetaUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(importMetaUrl));
+  } catch {
+    return false;
+  }
 }

@@ -20,7 +20,7 @@ import { parseDuration } from '../../shared/cli.js';
 import { workflowUrl } from '../../shared/config.js';
 import { SharedClient, TemporalUnreachableError } from '../../shared/connection.js';
 import { InvoiceSchema, invoiceWorkflowId } from '../../shared/invoice.js';
-import { log, runMain } from '../../shared/log.js';
+import { isEntryPoint, log, runMain } from '../../shared/log.js';
 import { parseServeArgs, serveMcp } from '../../shared/mcp.js';
 import {
   approveInvoice,
@@ -33,7 +33,15 @@ import {
   type InvoiceStatus,
 } from './workflows.js';
 
-const WORKER_HINT = 'Is the step 05 worker running? Start it with: npx tsx tutorials/05-mcp-server/worker.ts';
+/** Which step's workflows the tools drive: its task queue, and the worker to start for it. */
+export interface ToolTarget {
+  taskQueue: string;
+  /** The worker script, for "is the worker running?" hints. */
+  workerScript: string;
+}
+
+/** This step's target; step 06 serves the same tools for its own task queue. */
+export const STEP_05: ToolTarget = { taskQueue: TASK_QUEUE, workerScript: 'tutorials/05-mcp-server/worker.ts' };
 
 // #region schemas
 const invoiceIdParam = z
@@ -79,7 +87,8 @@ function toolInput<T>(check: () => T): T {
 }
 
 /** Builds the MCP server with its five tools around one shared Temporal client. */
-export function createInvoiceServer(temporal: SharedClient): McpServer {
+export function createInvoiceServer(temporal: SharedClient, target: ToolTarget = STEP_05): McpServer {
+  const workerHint = `Is the worker running? Start it with: npx tsx ${target.workerScript}`;
   const server = new McpServer(
     { name: 'invoice-approvals', version: '1.0.0' },
     {
@@ -126,7 +135,7 @@ export function createInvoiceServer(temporal: SharedClient): McpServer {
         const handle = await temporal.call(async (client) => {
           try {
             return await client.workflow.start(InvoiceWorkflow, {
-              taskQueue: TASK_QUEUE,
+              taskQueue: target.taskQueue,
               workflowId,
               args: [invoice, { approvalTimeout }],
               // One workflow per invoice id, ever: a second process_invoice with the same id is refused
@@ -153,7 +162,7 @@ export function createInvoiceServer(temporal: SharedClient): McpServer {
           webUiUrl: link(invoice.id),
           message: status
             ? `Invoice ${invoice.id} submitted; it is ${status.state}. It waits for approve_invoice or reject_invoice.`
-            : `Invoice ${invoice.id} submitted, but no worker has picked it up yet. ${WORKER_HINT}`,
+            : `Invoice ${invoice.id} submitted, but no worker has picked it up yet. ${workerHint}`,
         };
         return result;
       }),
@@ -274,7 +283,7 @@ export function createInvoiceServer(temporal: SharedClient): McpServer {
           // Temporal's visibility store lists workflows (newest first); a query per invoice adds its
           // live state. (No ORDER BY: the dev server's SQLite visibility does not support it.)
           const executions = [];
-          for await (const wf of client.workflow.list({ query: `WorkflowType = 'InvoiceWorkflow' AND TaskQueue = '${TASK_QUEUE}'` })) {
+          for await (const wf of client.workflow.list({ query: `WorkflowType = 'InvoiceWorkflow' AND TaskQueue = '${target.taskQueue}'` })) {
             executions.push(wf);
             if (executions.length >= (state ? 200 : limit)) break;
           }
@@ -312,7 +321,7 @@ export function createInvoiceServer(temporal: SharedClient): McpServer {
     try {
       return await client.workflow.getHandle(invoiceWorkflowId(invoiceId)).query(getInvoiceStatus);
     } catch (err) {
-      if (isGrpcDeadlineError(err)) throw new ToolError(`No worker answered for invoice ${invoiceId} in time. ${WORKER_HINT}`);
+      if (isGrpcDeadlineError(err)) throw new ToolError(`No worker answered for invoice ${invoiceId} in time. ${workerHint}`);
       throw err;
     }
   }
@@ -351,11 +360,12 @@ export function createInvoiceServer(temporal: SharedClient): McpServer {
   return server;
 }
 
-runMain(async () => {
+/** Serves the tools on stdio, or on Streamable HTTP with `--http`, until stopped. */
+export async function serveInvoiceTools(target: ToolTarget = STEP_05): Promise<void> {
   const options = parseServeArgs();
   const temporal = new SharedClient(); // one Temporal client for the whole process, reused by every call
-  const serving = await serveMcp(() => createInvoiceServer(temporal), options);
-  log('mcp', `Temporal at ${temporal.settings.address}, namespace ${temporal.settings.namespace}, task queue ${TASK_QUEUE}`);
+  const serving = await serveMcp(() => createInvoiceServer(temporal, target), options);
+  log('mcp', `Temporal at ${temporal.settings.address}, namespace ${temporal.settings.namespace}, task queue ${target.taskQueue}`);
   const stop = async () => {
     await serving.close();
     await temporal.close();
@@ -364,4 +374,6 @@ runMain(async () => {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   if (!options.http) process.stdin.on('close', stop); // the host closed our stdin: it is done with us
-});
+}
+
+if (isEntryPoint(import.meta.url)) runMain(() => serveInvoiceTools());
