@@ -12,16 +12,29 @@ import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { existingExecutable } from './binaries.js';
 import { createWorker, type WorkerDefinition } from './worker.js';
 
-// Workers log every state change and every failed attempt; in tests that buries the result.
-// TEMPORAL_LOG_LEVEL=INFO brings it back when you are debugging a test.
-const level = (process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'ERROR';
-Runtime.install({
-  logger: new DefaultLogger(level),
-  telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
-});
+let runtimeChosen = false;
+/**
+ * Workers log every state change and every failed attempt; in tests that buries the result.
+ * TEMPORAL_LOG_LEVEL=INFO brings it back when you are debugging a test. Installed when the first
+ * server starts, not at import, so merely importing this module changes nothing in a process.
+ */
+function quietRuntime(): void {
+  if (runtimeChosen) return;
+  runtimeChosen = true;
+  const level = (process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'ERROR';
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(level),
+      telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
+    });
+  } catch {
+    // A runtime already exists in this process (something connected first): keep its settings.
+  }
+}
 
 /** Starts the time-skipping test server on a free loopback port. One per test file: skipping is global to it. */
 export function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
 }
 
@@ -37,6 +50,7 @@ export interface DevServerOptions {
 
 /** Starts `temporal server start-dev` bound to 127.0.0.1, stopped by `env.teardown()`. */
 export function startDevServerEnv(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: existingExecutable('cli'),

@@ -122,7 +122,6 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
         invoiceId: z.string(),
         workflowId: z.string(),
         state: z.enum(STATES),
-        approvalDeadline: z.string().nullable(),
         webUiUrl: z.string(),
         message: z.string(),
       },
@@ -131,12 +130,11 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
     ({ approval_timeout, ...invoice }) =>
       answer(async () => {
         const approvalTimeout = toolInput(() => parseDuration(approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT, 'approval_timeout'));
-        const workflowId = invoiceWorkflowId(invoice.id);
         const handle = await temporal.call(async (client) => {
           try {
             return await client.workflow.start(InvoiceWorkflow, {
               taskQueue: target.taskQueue,
-              workflowId,
+              workflowId: invoiceWorkflowId(invoice.id),
               args: [invoice, { approvalTimeout }],
               // One workflow per invoice id, ever: a second process_invoice with the same id is refused
               // while the first runs (conflict policy FAIL) and after it closed (reuse policy REJECT_DUPLICATE).
@@ -153,18 +151,17 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
             );
           }
         });
-        const status = await temporal.call(() => handle.query(getInvoiceStatus)).catch(() => undefined);
-        const result = {
+        // Return at once: the workflow validates, then waits for a decision, without us. (Asking
+        // for its state here would wait for the worker's first step: ~40 ms, or 5 s with no worker.)
+        return {
           invoiceId: invoice.id,
-          workflowId,
-          state: status?.state ?? ('VALIDATING' as const),
-          approvalDeadline: status?.approvalDeadline ?? null,
+          workflowId: handle.workflowId,
+          state: 'VALIDATING' as const,
           webUiUrl: link(invoice.id),
-          message: status
-            ? `Invoice ${invoice.id} submitted; it is ${status.state}. It waits for approve_invoice or reject_invoice.`
-            : `Invoice ${invoice.id} submitted, but no worker has picked it up yet. ${workerHint}`,
+          message:
+            `Invoice ${invoice.id} submitted. It is validated, then waits for approve_invoice or reject_invoice ` +
+            `(at most ${approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT}). Use get_invoice_status to see where it stands.`,
         };
-        return result;
       }),
   );
   // #endregion process-invoice
