@@ -1,6 +1,6 @@
 /**
  * Logging that never touches stdout: on stdio an MCP server's stdout is the protocol channel,
- * and one stray line there breaks the connection. Everything human-readable goes to stderr.
+ * and a stray line there corrupts the protocol stream. Everything human-readable goes to stderr.
  *
  * @module
  */

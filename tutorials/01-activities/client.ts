@@ -14,6 +14,7 @@ runMain(async () => {
   const invoice = await invoiceFromOptions(values);
   const { client, settings, close } = await connectClient();
   try {
+    // #region start-and-wait
     const workflowId = invoiceWorkflowId(invoice.id);
     const handle = await client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId, args: [invoice] });
     console.log(`Started ${workflowId} with ${invoice.lines.length} lines. Watch it: ${workflowUrl(settings, workflowId)}`);
@@ -22,6 +23,7 @@ runMain(async () => {
     const result = await handle.result();
     for (const p of result.payments) console.log(`  paid line ${p.lineIndex} ${p.item}: ${p.amount.toFixed(2)} (${p.chargeId})`);
     console.log(`Invoice ${result.invoiceId} paid: ${result.amountPaid.toFixed(2)} in ${result.payments.length} payments.`);
+    // #endregion start-and-wait
   } finally {
     await close();
   }

@@ -8,9 +8,12 @@ import type { createActivities } from './activities.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
+// #region task-queue
 /** The queue this step's worker polls and its client starts workflows on. */
 export const TASK_QUEUE = stepTaskQueue('01');
+// #endregion task-queue
 
+// #region retry-policies
 // The ERP check: a few quick retries, then give up.
 const { validateInvoice } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -23,6 +26,7 @@ const { processPayment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+// #endregion retry-policies
 
 /** What the workflow returns: every line it paid. */
 export interface InvoiceResult {
@@ -32,6 +36,7 @@ export interface InvoiceResult {
 }
 
 /** Validates the invoice, then pays its lines one by one. */
+// #region invoice-workflow
 export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> {
   await validateInvoice(invoice);
   const payments: Payment[] = [];
@@ -42,6 +47,7 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> 
   // #endexercise
   return { invoiceId: invoice.id, payments, amountPaid: sumAmounts(payments) };
 }
+// #endregion invoice-workflow
 
 /** Sum in cents, so 0.1 + 0.2 pays 0.30 and not 0.30000000000000004. */
 function sumAmounts(payments: Payment[]): number {

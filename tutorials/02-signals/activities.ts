@@ -33,6 +33,7 @@ export function createActivities(erp: Erp, gateway: PaymentGateway) {
       }
     },
 
+    // #region process-payment
     /** Charges one invoice line. A decline is final; a gateway outage is retried. */
     async processPayment({ invoiceId, lineIndex, line }: PaymentRequest): Promise<Payment> {
       try {
@@ -44,5 +45,6 @@ export function createActivities(erp: Erp, gateway: PaymentGateway) {
         throw err;
       }
     },
+    // #endregion process-payment
   };
 }

@@ -37,6 +37,7 @@ runMain(async () => {
         console.log(`Next: npx tsx tutorials/02-signals/client.ts approve ${invoice.id}   (or reject ${invoice.id} --reason "...")`);
         break;
       }
+      // #region send-signal
       case 'approve':
       case 'reject': {
         const handle = client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoiceId));
@@ -49,6 +50,7 @@ runMain(async () => {
         printResult(await handle.result());
         break;
       }
+      // #endregion send-signal
       default:
         throw new Error(`Unknown command "${command ?? ''}". ${USAGE}`);
     }

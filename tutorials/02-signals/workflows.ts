@@ -8,9 +8,12 @@ import type { createActivities } from './activities.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
+// #region task-queue
 /** The queue this step's worker polls and its client starts workflows on. */
 export const TASK_QUEUE = stepTaskQueue('02');
+// #endregion task-queue
 
+// #region retry-policies
 // The ERP check: a few quick retries, then give up.
 const { validateInvoice } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -23,6 +26,7 @@ const { processPayment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+// #endregion retry-policies
 
 /** A person approves the invoice: it will be paid. */
 export interface Approval {
@@ -36,10 +40,12 @@ export interface Rejection {
 /** The human decision the workflow waits for. */
 export type Decision = ({ approved: true } & Approval) | ({ approved: false } & Rejection);
 
+// #region signals
 // Signals: messages a human (through a client) sends to a running workflow. Exported so the
 // client and the tests send exactly the signal the workflow listens for.
 export const approveInvoice = defineSignal<[Approval]>('approveInvoice');
 export const rejectInvoice = defineSignal<[Rejection]>('rejectInvoice');
+// #endregion signals
 
 /** What the workflow returns: the decision, and every line it paid. */
 export interface InvoiceResult {
@@ -51,6 +57,7 @@ export interface InvoiceResult {
 }
 
 /** Validates the invoice, waits for a human decision, then pays its lines one by one. */
+// #region invoice-workflow
 export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> {
   let decision: Decision | undefined;
   // Handlers are set first thing, so a decision that arrives during validation is kept.
@@ -78,6 +85,7 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> 
   }
   return { invoiceId: invoice.id, state: 'PAID', decision: decided, payments, amountPaid: sumAmounts(payments) };
 }
+// #endregion invoice-workflow
 
 /** Sum in cents, so 0.1 + 0.2 pays 0.30 and not 0.30000000000000004. */
 function sumAmounts(payments: Payment[]): number {

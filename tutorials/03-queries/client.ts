@@ -38,6 +38,7 @@ runMain(async () => {
         console.log(`Next: npx tsx tutorials/03-queries/client.ts approve ${invoice.id}   (or reject ${invoice.id} --reason "...")`);
         break;
       }
+      // #region send-signal
       case 'approve':
       case 'reject': {
         const handle = client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoiceId));
@@ -50,12 +51,15 @@ runMain(async () => {
         printResult(await handle.result());
         break;
       }
+      // #endregion send-signal
+      // #region query-status
       case 'status': {
         // A query reads the live state; it works while the invoice waits and after it ends.
         const status = await client.workflow.getHandle(invoiceWorkflowId(invoiceId)).query(getInvoiceStatus);
         console.log(JSON.stringify(status, null, 2));
         break;
       }
+      // #endregion query-status
       default:
         throw new Error(`Unknown command "${command ?? ''}". ${USAGE}`);
     }

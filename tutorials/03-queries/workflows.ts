@@ -8,9 +8,12 @@ import type { createActivities } from './activities.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
+// #region task-queue
 /** The queue this step's worker polls and its client starts workflows on. */
 export const TASK_QUEUE = stepTaskQueue('03');
+// #endregion task-queue
 
+// #region retry-policies
 // The ERP check: a few quick retries, then give up.
 const { validateInvoice } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -23,6 +26,7 @@ const { processPayment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+// #endregion retry-policies
 
 /** A person approves the invoice: it will be paid. */
 export interface Approval {
@@ -36,11 +40,14 @@ export interface Rejection {
 /** The human decision the workflow waits for, and when it arrived. */
 export type Decision = ({ approved: true } & Approval | { approved: false } & Rejection) & { at: string };
 
+// #region signals
 // Signals: messages a human (through a client) sends to a running workflow. Exported so the
 // client and the tests send exactly the signal the workflow listens for.
 export const approveInvoice = defineSignal<[Approval]>('approveInvoice');
 export const rejectInvoice = defineSignal<[Rejection]>('rejectInvoice');
+// #endregion signals
 
+// #region invoice-state
 /** Where the invoice is in its life. */
 export type InvoiceState = 'VALIDATING' | 'AWAITING_APPROVAL' | 'PAYING' | 'PAID' | 'REJECTED' | 'FAILED';
 
@@ -59,12 +66,16 @@ export interface InvoiceStatus {
   /** Why the invoice FAILED, else null. */
   failure: string | null;
 }
+// #endregion invoice-state
 
+// #region query
 // A query: a read-only question any client may ask a workflow, answered from its live state.
 // Queries never change the workflow and are answered even after it has finished.
 export const getInvoiceStatus = defineQuery<InvoiceStatus>('getInvoiceStatus');
+// #endregion query
 
 /** Validates the invoice, waits for a human decision, then pays its lines one by one. */
+// #region invoice-workflow
 export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceStatus> {
   const status: InvoiceStatus = {
     invoiceId: invoice.id,
@@ -110,6 +121,7 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceStatus> 
     }
     status.state = 'PAID';
     return status;
+  // #region fail-readably
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err; // e.g. a cancellation: not ours to relabel
     // Keep the reason where a query can see it, then fail the workflow with a readable message.
@@ -117,7 +129,9 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceStatus> 
     status.failure = rootMessage(err);
     throw ApplicationFailure.nonRetryable(`Invoice ${invoice.id} failed: ${status.failure}`, 'InvoiceFailed');
   }
+  // #endregion fail-readably
 }
+// #endregion invoice-workflow
 
 /** Sum in cents, so 0.1 + 0.2 pays 0.30 and not 0.30000000000000004. */
 function sumAmounts(items: { amount: number }[]): number {

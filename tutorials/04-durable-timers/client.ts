@@ -42,12 +42,15 @@ runMain(async () => {
       case 'start': {
         const invoice = await invoiceFromOptions(values);
         const workflowId = invoiceWorkflowId(invoice.id);
+        // #region start-with-timeout
         const approvalTimeout = parseDuration(values['approval-timeout'], '--approval-timeout');
         await client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId, args: [invoice, { approvalTimeout }] });
+        // #endregion start-with-timeout
         console.log(`Started ${workflowId}; it waits ${values['approval-timeout']} for a decision. Watch it: ${workflowUrl(settings, workflowId)}`);
         console.log(`Next: npx tsx tutorials/04-durable-timers/client.ts approve ${invoice.id}   (or reject ${invoice.id} --reason "...")`);
         break;
       }
+      // #region send-signal
       case 'approve':
       case 'reject': {
         const handle = client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoiceId));
@@ -60,12 +63,15 @@ runMain(async () => {
         printResult(await handle.result());
         break;
       }
+      // #endregion send-signal
+      // #region query-status
       case 'status': {
         // A query reads the live state; it works while the invoice waits and after it ends.
         const status = await client.workflow.getHandle(invoiceWorkflowId(invoiceId)).query(getInvoiceStatus);
         console.log(JSON.stringify(status, null, 2));
         break;
       }
+      // #endregion query-status
       default:
         throw new Error(`Unknown command "${command ?? ''}". ${USAGE}`);
     }

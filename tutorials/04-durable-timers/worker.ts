@@ -9,9 +9,11 @@ import { TASK_QUEUE } from './workflows.js';
 runMain(async () => {
   // GATEWAY_FAIL_FIRST, GATEWAY_DECLINE_OVER, ERP_FAIL_FIRST, ERP_MAX_TOTAL switch on failures.
   const simulation = simulationFromEnv();
+  // #region run-worker
   await runWorker({
     workflowsPath: new URL('./workflows.ts', import.meta.url),
     activities: createActivities(new Erp(simulation), new PaymentGateway(simulation)),
     taskQueue: TASK_QUEUE,
   });
+  // #endregion run-worker
 });

@@ -167,6 +167,7 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
   // #endregion process-invoice
 
   // #region decisions
+  // #region approve-invoice
   server.registerTool(
     'approve_invoice',
     {
@@ -195,6 +196,7 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
         }),
       ),
   );
+  // #endregion approve-invoice
 
   server.registerTool(
     'reject_invoice',
@@ -303,6 +305,7 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
   );
   // #endregion read-tools
 
+  // #region check-before-signal
   /** Refuses a decision unless the invoice can still take one (VALIDATING keeps an early decision). */
   async function requireAwaitingApproval(client: Client, invoiceId: string): Promise<InvoiceState> {
     const status = await queryStatus(client, invoiceId);
@@ -312,6 +315,7 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
     }
     return status.state;
   }
+  // #endregion check-before-signal
 
   /** The query, with "unknown invoice" and "no worker" turned into messages a user can act on. */
   async function queryStatus(client: Client, invoiceId: string): Promise<InvoiceStatus> {
@@ -331,6 +335,7 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
    * Runs a tool body and turns its outcome into a tool result: structured content on success,
    * an `isError` result with an actionable message on failure. The server never crashes on a bad call.
    */
+  // #region answer
   async function answer<T extends Record<string, unknown>>(body: () => Promise<T>): Promise<CallToolResult> {
     try {
       const result = await body();
@@ -341,6 +346,7 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
       return { content: [{ type: 'text', text }], isError: true };
     }
   }
+  // #endregion answer
 
   function explain(err: unknown): string {
     if (err instanceof ToolError || err instanceof TemporalUnreachableError) return err.message;
@@ -357,6 +363,7 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
   return server;
 }
 
+// #region serve
 /** Serves the tools on stdio, or on Streamable HTTP with `--http`, until stopped. */
 export async function serveInvoiceTools(target: ToolTarget = STEP_05): Promise<void> {
   const options = parseServeArgs();
@@ -372,5 +379,6 @@ export async function serveInvoiceTools(target: ToolTarget = STEP_05): Promise<v
   process.on('SIGTERM', stop);
   if (!options.http) process.stdin.on('close', stop); // the host closed our stdin: it is done with us
 }
+// #endregion serve
 
 if (isEntryPoint(import.meta.url)) runMain(() => serveInvoiceTools());

@@ -34,8 +34,10 @@ export function createActivities(erp: Erp, gateway: LedgerGateway) {
       }
     },
 
+    // #region process-payment
     /** Charges one invoice line, exactly once however often it is retried. */
     async processPayment({ invoiceId, lineIndex, line }: PaymentRequest): Promise<Payment> {
+      // #region idempotency-key
       const { info } = Context.current();
       // Same workflow + same line = same key, on every attempt and on every worker. (Never
       // info.attempt: a key that changes per attempt would charge again on every retry.)
@@ -46,8 +48,10 @@ export function createActivities(erp: Erp, gateway: LedgerGateway) {
       const charge = await gateway.charge(idempotencyKey, `invoice-${invoiceId}/line-${lineIndex}`, line.amount, () =>
         Context.current().heartbeat(),
       );
+      // #endregion idempotency-key
       log.info('charged', { invoiceId, lineIndex, amount: line.amount, chargeId: charge.chargeId, attempt: info.attempt });
       return { lineIndex, item: line.item, amount: line.amount, chargeId: charge.chargeId };
     },
+    // #endregion process-payment
   };
 }

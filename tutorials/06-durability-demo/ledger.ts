@@ -35,6 +35,7 @@ export class LedgerGateway {
       .map((line) => JSON.parse(line) as LedgerCharge);
   }
 
+  // #region charge
   /**
    * Charges `amount` once per `idempotencyKey`. `onProgress` is called while the gateway works
    * (the activity heartbeats there), and may throw to abandon the call.
@@ -42,7 +43,9 @@ export class LedgerGateway {
   async charge(idempotencyKey: string, reference: string, amount: number, onProgress: () => void = () => {}): Promise<LedgerCharge> {
     await this.wait(this.delayMs / 2, onProgress);
     // A retry after a crash lands here with a key that was already charged: return that charge.
-    // Temporal runs one attempt of an activity at a time, so no two calls race for one key.
+    // Read-then-append is enough here because the old worker is really dead (SIGKILL) before a
+    // retry runs. A real gateway checks and records the key atomically, which also covers a worker
+    // that is stalled rather than dead and still finishing its attempt.
     const existing = this.charges().find((c) => c.idempotencyKey === idempotencyKey);
     if (existing) return existing;
     const charge: LedgerCharge = {
@@ -58,6 +61,7 @@ export class LedgerGateway {
     await this.wait(this.delayMs / 2, onProgress);
     return charge;
   }
+  // #endregion charge
 
   private async wait(ms: number, onProgress: () => void): Promise<void> {
     for (let left = ms; left > 0; left -= 100) {

@@ -20,9 +20,11 @@ runMain(async () => {
   const delayMs = Number(process.env.PAYMENT_DELAY_MS ?? 2000);
   if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error(`PAYMENT_DELAY_MS must be a number of 0 or more, not "${process.env.PAYMENT_DELAY_MS}".`);
   const gateway = new LedgerGateway(process.env.LEDGER_FILE ?? DEFAULT_LEDGER_FILE, delayMs);
+  // #region run-worker
   await runWorker({
     workflowsPath: new URL('./workflows.ts', import.meta.url),
     activities: createActivities(new Erp(simulationFromEnv()), gateway),
     taskQueue: TASK_QUEUE,
   });
+  // #endregion run-worker
 });

@@ -10,9 +10,12 @@ import type { createActivities } from './activities.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
+// #region task-queue
 /** The queue this step's worker polls and its client starts workflows on. */
 export const TASK_QUEUE = stepTaskQueue('06');
+// #endregion task-queue
 
+// #region retry-policies
 // The ERP check: a few quick retries, then give up.
 const { validateInvoice } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -27,6 +30,7 @@ const { processPayment } = proxyActivities<Activities>({
   heartbeatTimeout: '3 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+// #endregion retry-policies
 
 /** A person approves the invoice: it will be paid. */
 export interface Approval {
@@ -40,11 +44,14 @@ export interface Rejection {
 /** The human decision the workflow waits for, and when it arrived. */
 export type Decision = ({ approved: true } & Approval | { approved: false } & Rejection) & { at: string };
 
+// #region signals
 // Signals: messages a human (through a client) sends to a running workflow. Exported so the
 // client and the tests send exactly the signal the workflow listens for.
 export const approveInvoice = defineSignal<[Approval]>('approveInvoice');
 export const rejectInvoice = defineSignal<[Rejection]>('rejectInvoice');
+// #endregion signals
 
+// #region invoice-state
 /** Where the invoice is in its life. */
 export type InvoiceState = 'VALIDATING' | 'AWAITING_APPROVAL' | 'PAYING' | 'PAID' | 'REJECTED' | 'TIMED_OUT' | 'FAILED';
 
@@ -65,11 +72,15 @@ export interface InvoiceStatus {
   /** Why the invoice FAILED, else null. */
   failure: string | null;
 }
+// #endregion invoice-state
 
+// #region query
 // A query: a read-only question any client may ask a workflow, answered from its live state.
 // Queries never change the workflow and are answered even after it has finished.
 export const getInvoiceStatus = defineQuery<InvoiceStatus>('getInvoiceStatus');
+// #endregion query
 
+// #region approval-timeout
 /** How long an invoice waits for a decision unless its options say otherwise. */
 export const DEFAULT_APPROVAL_TIMEOUT = '5 days';
 
@@ -78,11 +89,13 @@ export interface InvoiceOptions {
   /** How long to wait for approval, e.g. `'5 days'`, `'2 hours'` or milliseconds. */
   approvalTimeout?: Duration;
 }
+// #endregion approval-timeout
 
 /**
  * Validates the invoice, waits for a human decision (at most `approvalTimeout`), then pays its
  * lines one by one.
  */
+// #region invoice-workflow
 export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions = {}): Promise<InvoiceStatus> {
   const approvalTimeout = options.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
   const status: InvoiceStatus = {
@@ -111,11 +124,13 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
   try {
     await validateInvoice(invoice);
 
+    // #region deadline
     // Wait for a decision or the deadline, whichever comes first. The timer is durable: it lives
     // in Temporal, not in this process, so it fires on time even if every worker was down for days.
     // Date.now() is the workflow's deterministic clock, safe to use here.
     status.state = 'AWAITING_APPROVAL';
     status.approvalDeadline = new Date(Date.now() + msToNumber(approvalTimeout)).toISOString();
+    // #endregion deadline
     const decided = await condition(() => status.decision !== null, approvalTimeout);
     if (!decided) {
       status.state = 'TIMED_OUT'; // nobody decided in time: auto-reject, pay nothing
@@ -134,6 +149,7 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     }
     status.state = 'PAID';
     return status;
+  // #region fail-readably
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err; // e.g. a cancellation: not ours to relabel
     // Keep the reason where a query can see it, then fail the workflow with a readable message.
@@ -141,7 +157,9 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     status.failure = rootMessage(err);
     throw ApplicationFailure.nonRetryable(`Invoice ${invoice.id} failed: ${status.failure}`, 'InvoiceFailed');
   }
+  // #endregion fail-readably
 }
+// #endregion invoice-workflow
 
 /** Sum in cents, so 0.1 + 0.2 pays 0.30 and not 0.30000000000000004. */
 function sumAmounts(items: { amount: number }[]): number {
