@@ -3,7 +3,6 @@
 // from the MCP Inspector's CLI — against a real Temporal dev server started by this test.
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -14,7 +13,7 @@ import { REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
 import { invoiceWorkflowId, MAX_LINES, sampleInvoice } from '../../shared/invoice.js';
 import { connectMcpHttp, resultText, spawnMcpServer, type McpSession } from '../../shared/mcp-client.js';
 import { Erp, PaymentGateway } from '../../shared/simulated-systems.js';
-import { startDevServerEnv, uniqueName, waitFor } from '../../shared/testing.js';
+import { freePort, startDevServerEnv, uniqueName, waitFor } from '../../shared/testing.js';
 import { createWorker } from '../../shared/worker.js';
 import { createActivities } from './activities.js';
 import { TASK_QUEUE, type InvoiceState } from './workflows.js';
@@ -270,16 +269,6 @@ describe('05-mcp-server from the MCP Inspector CLI (an independent client)', () 
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function rawPost(url: string, headers: Record<string, string>): Promise<{ status: number }> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });

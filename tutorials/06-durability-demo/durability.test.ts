@@ -1,11 +1,11 @@
 // Proof for step 06: crash the assistant, the worker and Temporal itself, with 20 invoices each,
 // and check that every invoice is PAID, every line charged exactly once, and no approval lost.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../shared/binaries.js';
 import type { ScriptProcess } from '../../shared/processes.js';
+import { freePort } from '../../shared/testing.js';
 import { sceneAssistantGoesAway, sceneTemporalRestarts, sceneWorkerDies, Stage } from './scenes.js';
 
 const INVOICES = 20;
@@ -45,13 +45,3 @@ describe('06-durability-demo', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
