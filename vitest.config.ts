@@ -12,6 +12,8 @@ export default defineConfig({
     include: ['tutorials/**/*.test.ts', 'scripts/**/*.test.ts', ...(practiceRequested ? ['practice/**/*.test.ts'] : [])],
     // Child processes, not threads: the Temporal native module crashed under worker threads.
     pool: 'forks',
+    // Quiet Temporal logs in every test process (TEMPORAL_LOG_LEVEL=INFO brings them back).
+    setupFiles: ['shared/vitest-setup.ts'],
     // Servers start in seconds and workflows run for real; the 5 s / 10 s defaults are too tight.
     testTimeout: 60_000,
     hookTimeout: 120_000,

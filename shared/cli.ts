@@ -4,9 +4,10 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import type { Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time.js';
-import { newInvoiceId, parseInvoice, sampleInvoice, type Invoice } from './invoice.js';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import ms, { type StringValue } from 'ms';
+import { workflowUrl } from './config.js';
+import { invoiceWorkflowId, newInvoiceId, parseInvoice, sampleInvoice, type Invoice } from './invoice.js';
 
 /**
  * The invoice a client starts: read from `--file` (JSON, validated), or the sample invoice
@@ -32,12 +33,27 @@ export async function invoiceFromOptions(options: { file?: string; id?: string }
  * @throws Error saying what was wrong and giving examples, for anything that is not a duration of at least 1 s.
  */
 export function parseDuration(text: string, what: string): number {
-  let ms: number;
+  let millis: number;
   try {
-    ms = msToNumber(text.trim() as Duration);
+    millis = ms(text.trim() as StringValue); // the same parser Temporal uses for '5 days'
   } catch {
-    ms = NaN;
+    millis = NaN;
   }
-  if (!(ms >= 1000)) throw new Error(`${what} "${text}" is not a duration of 1 second or more; try "2 minutes", "12 hours" or "5 days".`);
-  return ms;
+  if (!(millis >= 1000)) throw new Error(`${what} "${text}" is not a duration of 1 second or more; try "2 minutes", "12 hours" or "5 days".`);
+  return millis;
+}
+
+/**
+ * For `.catch()` after `client.workflow.start(...)`: turns "a workflow with this id already
+ * exists" into what it means for an invoice, and rethrows anything else.
+ */
+export function alreadyProcessed(invoiceId: string): (err: unknown) => never {
+  return (err) => {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    throw new Error(
+      `Invoice ${invoiceId} was already submitted, so it was not started again: an invoice id is processed once, ` +
+        `which is what keeps it from being paid twice. See it at ${workflowUrl(invoiceWorkflowId(invoiceId))}, or give ` +
+        'this invoice a new --id.',
+    );
+  };
 }

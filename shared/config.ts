@@ -62,8 +62,8 @@ export function splitHostPort(address: string): [string, number] {
   return [match[1], match[2] ? Number(match[2]) : 7233];
 }
 
-/** The Web UI page of one workflow. */
-export function workflowUrl(settings: TemporalSettings, workflowId: string): string {
+/** The Web UI page of one workflow, on the server the environment points at. */
+export function workflowUrl(workflowId: string, settings: TemporalSettings = loadTemporalSettings()): string {
   return `${settings.webUiUrl}/namespaces/${encodeURIComponent(settings.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 

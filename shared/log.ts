@@ -19,6 +19,7 @@ export function log(component: string, message: string): void {
 export function runMain(main: () => Promise<unknown>): void {
   main().catch((err: unknown) => {
     process.stderr.write(`\nError: ${describeError(err)}\n`);
+    if (isConnectFailure(err)) process.stderr.write(`${CONNECT_HINT}\n`);
     if (process.env.DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exit(1);
   });
@@ -48,4 +49,17 @@ export function isEntryPoint(importMetaUrl: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What to do when nothing answers at the Temporal address. */
+export const CONNECT_HINT =
+  'Nothing answered at the Temporal address (TEMPORAL_ADDRESS, default localhost:7233). Start a local server with ' +
+  '`npm run temporal` in another terminal, or point TEMPORAL_ADDRESS at your cluster.';
+
+/**
+ * True for the errors `Connection.connect` ("Failed to connect before the deadline") and
+ * `NativeConnection.connect` (a TransportError) throw when no Temporal server answers.
+ */
+export function isConnectFailure(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TransportError' || /^Failed to connect/.test(err.message));
 }

@@ -1,7 +1,7 @@
 /**
- * Serving an MCP server: stdio by default (what Claude Desktop launches), or Streamable HTTP
- * with `--http` so several clients share one server. Transport plumbing only; the tools, which
- * are the lesson, stay in the step's `server.ts`.
+ * The plumbing around an MCP server's Streamable HTTP endpoint: argv, Host/Origin/token guards,
+ * JSON-RPC errors, listening. The transports and `server.connect`, which are the lesson, are
+ * written in each step's `server.ts`.
  *
  * @module
  */
@@ -9,10 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { NextFunction, Request, Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { log } from './log.js';
 
 /** How to serve: parsed from the command line. */
@@ -54,27 +51,24 @@ export function parseServeArgs(argv: string[] = process.argv.slice(2)): ServeOpt
   return { http: values.http, port, host: values.host };
 }
 
-/** A running MCP endpoint; `close()` stops it. */
-export interface ServingMcp {
-  /** The HTTP endpoint, e.g. `http://127.0.0.1:3000/mcp`; undefined on stdio. */
-  url?: string;
+/** A listening HTTP endpoint; `close()` stops it. */
+export interface HttpEndpoint {
+  /** e.g. `http://127.0.0.1:3000/mcp`. */
+  url: string;
   close(): Promise<void>;
 }
 
 /**
- * Serves MCP over stdio or Streamable HTTP.
+ * The Express app an MCP server's Streamable HTTP endpoint is mounted on, with the guards a
+ * server that can approve payments needs:
+ * - the SDK's Host-header check on loopback, which defeats DNS rebinding (a web page on
+ *   evil.example cannot reach 127.0.0.1 under its own name);
+ * - browsers from other origins refused;
+ * - off loopback, a bearer token (`MCP_AUTH_TOKEN`) required, compared in constant time.
  *
- * @param createServer - builds one `McpServer` with its tools. Over HTTP each request gets its
- *   own (stateless mode), so keep expensive things (the Temporal client) outside and share them.
+ * @throws Error when asked to serve off loopback without a token.
  */
-export async function serveMcp(createServer: () => McpServer, options: ServeOptions): Promise<ServingMcp> {
-  if (!options.http) {
-    const server = createServer();
-    await server.connect(new StdioServerTransport());
-    log('mcp', 'serving on stdio');
-    return { close: () => server.close() };
-  }
-
+export function createHttpApp(options: ServeOptions): Express {
   const onLoopback = LOOPBACK.includes(options.host);
   const token = process.env[AUTH_TOKEN_VAR];
   if (!onLoopback && !token) {
@@ -83,33 +77,27 @@ export async function serveMcp(createServer: () => McpServer, options: ServeOpti
         `Set ${AUTH_TOKEN_VAR}, or leave --host at 127.0.0.1.`,
     );
   }
-  // The SDK's app checks the Host header on loopback, which defeats DNS rebinding: a web page
-  // on evil.example cannot reach 127.0.0.1 under its own name.
   const app = createMcpExpressApp(onLoopback ? { host: options.host } : { host: options.host, allowedHosts: [options.host] });
   app.use(checkOrigin(onLoopback ? LOOPBACK : [options.host]));
   if (token) app.use(requireToken(token));
+  return app;
+}
 
-  app.post('/mcp', async (req: Request, res: Response) => {
-    const server = createServer();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    try {
-      await server.connect(transport);
-      await transport.handleRequest(req, res, req.body);
-    } catch (err) {
-      log('mcp', `request failed: ${(err as Error).message}`);
-      if (!res.headersSent) res.status(500).json(jsonRpcError(-32603, 'Internal server error'));
-    }
-  });
-  // Stateless server: no server-to-client stream, no sessions to delete.
+/**
+ * Answers what the step's `POST /mcp` route does not (GET and DELETE: a stateless server has no
+ * stream and no sessions), turns every failure into a JSON-RPC error with no stack trace and no
+ * file path (a malformed body is -32700, an oversized one 413), and listens.
+ */
+export async function listenHttp(app: Express, options: ServeOptions): Promise<HttpEndpoint> {
   const notAllowed = (_req: Request, res: Response) => {
     res.status(405).set('Allow', 'POST').json(jsonRpcError(-32000, 'Method not allowed: POST JSON-RPC to /mcp.'));
   };
   app.get('/mcp', notAllowed);
   app.delete('/mcp', notAllowed);
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json(jsonRpcError(-32000, 'Not found: the MCP endpoint is POST /mcp.'));
+  });
+  app.use(jsonRpcErrors);
 
   const http = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port, options.host, () => resolve(s));
@@ -119,11 +107,32 @@ export async function serveMcp(createServer: () => McpServer, options: ServeOpti
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}/mcp`;
-  log('mcp', `serving Streamable HTTP on ${url}${token ? ' (bearer token required)' : ''}`);
+  log('mcp', `serving Streamable HTTP on ${url}${process.env[AUTH_TOKEN_VAR] ? ' (bearer token required)' : ''}`);
   return {
     url,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }),
   };
+}
+
+/** Express's last error handler: JSON-RPC errors instead of its HTML page with a stack trace. */
+function jsonRpcErrors(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(err);
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.parse.failed') {
+    res.status(400).json(jsonRpcError(-32700, 'Parse error: the request body is not valid JSON.'));
+  } else if (type === 'entity.too.large') {
+    const limit = (err as { limit?: number }).limit;
+    res.status(413).json(jsonRpcError(-32600, `Request too large: the body is over ${limit ? `${limit} bytes` : 'the limit'}.`));
+  } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    res.status(415).json(jsonRpcError(-32600, 'Unsupported body encoding: send UTF-8 JSON.'));
+  } else {
+    log('mcp', `request failed: ${err instanceof Error ? err.message : String(err)}`);
+    res.status(500).json(jsonRpcError(-32603, 'Internal server error.'));
+  }
 }
 
 /** Refuses a browser request whose Origin is not one of `hosts` (requests without Origin pass). */

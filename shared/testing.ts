@@ -11,15 +11,25 @@ import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { existingExecutable } from './binaries.js';
-import { createWorker, type WorkerDefinition } from './worker.js';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { createWorker, workflowBundle, type WorkerDefinition } from './worker.js';
+
+/**
+ * A test's workflows, bundled once per test file and handed to every `Worker.create` of that
+ * file as `workflowBundle`: bundling takes a second or two, a worker per test should not pay it.
+ */
+export function bundleOnce(workflowsPath: URL): Promise<WorkflowBundle> {
+  return workflowBundle(workflowsPath);
+}
 
 let runtimeChosen = false;
 /**
  * Workers log every state change and every failed attempt; in tests that buries the result.
- * TEMPORAL_LOG_LEVEL=INFO brings it back when you are debugging a test. Installed when the first
- * server starts, not at import, so merely importing this module changes nothing in a process.
+ * TEMPORAL_LOG_LEVEL=INFO brings it back when you are debugging a test. Installed by the vitest
+ * setup file before each test file runs, and when a server starts here, not at import, so merely
+ * importing this module changes nothing in a process.
  */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeChosen) return;
   runtimeChosen = true;
   const level = (process.env.TEMPORAL_LOG_LEVEL as LogLevel | undefined) ?? 'ERROR';

@@ -2,46 +2,77 @@
 // can call. Every tool returns at once; the waiting (for approval, for the gateway) happens
 // durably in Temporal, never inside a tool call, which hosts cancel after about 60 s.
 //
-//   npx tsx tutorials/05-mcp-server/server.ts                 # stdio: what Claude Desktop launches
+//   npx tsx tutorials/05-mcp-server/server.ts                      # stdio: what Claude Desktop launches
 //   npx tsx tutorials/05-mcp-server/server.ts --http --port 3000   # Streamable HTTP on 127.0.0.1
 //
 // stdout is the protocol channel on stdio: this file never writes to it. Logs go to stderr.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import {
-  isGrpcDeadlineError,
+  Client,
+  Connection,
   isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
-  type Client,
+  WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
 import { parseDuration } from '../../shared/cli.js';
 import { workflowUrl } from '../../shared/config.js';
-import { SharedClient, TemporalUnreachableError } from '../../shared/connection.js';
+import { askWorker, NoWorkerError, TemporalUnreachableError } from '../../shared/connection.js';
 import { InvoiceSchema, invoiceWorkflowId } from '../../shared/invoice.js';
 import { isEntryPoint, log, runMain } from '../../shared/log.js';
-import { parseServeArgs, serveMcp } from '../../shared/mcp.js';
+import { createHttpApp, listenHttp, parseServeArgs } from '../../shared/mcp.js';
 import {
   approveInvoice,
   DEFAULT_APPROVAL_TIMEOUT,
   getInvoiceStatus,
+  INVOICE_STATES,
   InvoiceWorkflow,
   rejectInvoice,
   TASK_QUEUE,
-  type InvoiceState,
+  type DecisionResult,
   type InvoiceStatus,
 } from './workflows.js';
 
-/** Which step's workflows the tools drive: its task queue, and the worker to start for it. */
-export interface ToolTarget {
-  taskQueue: string;
-  /** The worker script, for "is the worker running?" hints. */
-  workerScript: string;
+/** The worker that must run for these tools to get answers; named in "no worker" messages. */
+const WORKER = { taskQueue: TASK_QUEUE, workerScript: 'tutorials/05-mcp-server/worker.ts' };
+/** Every Temporal call of a tool gets this long; then the tool says what is wrong instead of hanging. */
+const DEADLINE_MS = 5_000;
+
+// #region temporal-client
+// One Temporal client for the whole process, connected on the first tool call (so the server
+// starts, and lists its tools, even while Temporal is down) and connected again on the next call
+// if that failed. Settings come from the environment, as for the worker.
+const config = loadClientConnectConfig();
+const address = config.connectionOptions.address ?? 'localhost:7233';
+let connecting: Promise<Client> | undefined;
+
+function temporal(): Promise<Client> {
+  connecting ??= Connection.connect({ ...config.connectionOptions, connectTimeout: DEADLINE_MS })
+    .then((connection) => new Client({ connection, namespace: config.namespace }))
+    .catch((err: unknown) => {
+      connecting = undefined; // try again on the next call
+      throw new TemporalUnreachableError(address, err);
+    });
+  return connecting;
 }
 
-/** This step's target; step 06 serves the same tools for its own task queue. */
-export const STEP_05: ToolTarget = { taskQueue: TASK_QUEUE, workerScript: 'tutorials/05-mcp-server/worker.ts' };
+/** Runs a tool's Temporal calls under the deadline; failures become messages a user can act on. */
+async function withTemporal<T>(invoiceId: string | undefined, fn: (client: Client) => Promise<T>): Promise<T> {
+  try {
+    const client = await temporal();
+    return await client.connection.withDeadline(Date.now() + DEADLINE_MS, () => fn(client));
+  } catch (err) {
+    const message = explain(err, invoiceId);
+    log('mcp', `tool error: ${message}`);
+    throw new Error(message); // the SDK turns a thrown error into an isError result with this text
+  }
+}
+// #endregion temporal-client
 
 // #region schemas
 const invoiceIdParam = z
@@ -49,46 +80,54 @@ const invoiceIdParam = z
   .min(1)
   .max(64)
   .describe('The invoice id given to process_invoice, e.g. "INV-1001" (not the workflow id).');
+const personParam = (what: string) => z.string().trim().min(1).max(100).describe(`Name of the person ${what}, as the user gave it.`);
 
-const STATES = ['VALIDATING', 'AWAITING_APPROVAL', 'PAYING', 'PAID', 'REJECTED', 'TIMED_OUT', 'FAILED'] as const satisfies readonly InvoiceState[];
-
-const paymentShape = z.object({ lineIndex: z.number(), item: z.string(), amount: z.number(), chargeId: z.string() });
-const decisionShape = z.object({ approved: z.boolean(), by: z.string(), reason: z.string().optional(), at: z.string() });
-
-/** The invoice's status as get_invoice_status returns it: the workflow's query plus Temporal's view. */
-const statusShape = {
+// The states come from the workflow, and the shape is checked against its InvoiceStatus type:
+// a state or field added to the workflow and not here fails to compile.
+const stateSchema = z.enum(INVOICE_STATES);
+const decisionSchema = z.discriminatedUnion('approved', [
+  z.object({ approved: z.literal(true), by: z.string(), at: z.string() }),
+  z.object({ approved: z.literal(false), by: z.string(), reason: z.string(), at: z.string() }),
+]);
+const invoiceStatusShape = {
   invoiceId: z.string(),
-  workflowId: z.string(),
   customer: z.string(),
-  state: z.enum(STATES).describe('Where the invoice is in its life.'),
-  executionStatus: z.string().describe("Temporal's status of the workflow: RUNNING, COMPLETED, FAILED, TERMINATED, ..."),
+  state: stateSchema.describe('Where the invoice is in its life.'),
   linesTotal: z.number(),
   linesPaid: z.number(),
   amountDue: z.number(),
   amountPaid: z.number(),
-  payments: z.array(paymentShape),
-  decision: decisionShape.nullable(),
+  payments: z.array(z.object({ lineIndex: z.number(), item: z.string(), amount: z.number(), chargeId: z.string() })),
+  decision: decisionSchema.nullable(),
   approvalDeadline: z.string().nullable().describe('ISO 8601 time when an undecided invoice is TIMED_OUT.'),
   failure: z.string().nullable(),
+} satisfies { [K in keyof InvoiceStatus]-?: z.ZodType<InvoiceStatus[K]> };
+
+/** What get_invoice_status returns: the workflow's own status plus Temporal's view of it. */
+const statusShape = {
+  ...invoiceStatusShape,
+  workflowId: z.string(),
+  executionStatus: z.string().describe("Temporal's status of the workflow: RUNNING, COMPLETED, FAILED, TERMINATED, ..."),
   webUiUrl: z.string(),
 };
+const decisionShape = {
+  invoiceId: z.string(),
+  previousState: stateSchema,
+  decision: decisionSchema,
+  message: z.string(),
+  webUiUrl: z.string(),
+} satisfies { [K in keyof DecisionResult]: z.ZodType<DecisionResult[K]> } & Record<string, z.ZodType>;
 // #endregion schemas
 
-/** A tool error the user can act on; its message is what the assistant reads. */
-class ToolError extends Error {}
-
-/** Runs an input check whose error message is meant for the user. */
-function toolInput<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (err) {
-    throw new ToolError((err as Error).message);
-  }
+/** A tool result: the object as structured content, and as JSON text for hosts that show only text. */
+function reply<T extends Record<string, unknown>>(value: T): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
 }
 
-/** Builds the MCP server with its five tools around one shared Temporal client. */
-export function createInvoiceServer(temporal: SharedClient, target: ToolTarget = STEP_05): McpServer {
-  const workerHint = `Is the worker running? Start it with: npx tsx ${target.workerScript}`;
+const link = (invoiceId: string) => workflowUrl(invoiceWorkflowId(invoiceId));
+
+/** Builds the MCP server with its five tools. Cheap: over HTTP, each request gets its own. */
+export function createServer(): McpServer {
   const server = new McpServer(
     { name: 'invoice-approvals', version: '1.0.0' },
     {
@@ -98,8 +137,6 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
         'later instead of waiting. Only approve or reject when the user explicitly says so.',
     },
   );
-  const settings = temporal.settings;
-  const link = (invoiceId: string) => workflowUrl(settings, invoiceWorkflowId(invoiceId));
 
   // #region process-invoice
   server.registerTool(
@@ -118,51 +155,44 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
           .optional()
           .describe(`How long to wait for a decision, e.g. "2 hours" or "3 days". Default "${DEFAULT_APPROVAL_TIMEOUT}".`),
       }),
-      outputSchema: {
-        invoiceId: z.string(),
-        workflowId: z.string(),
-        state: z.enum(STATES),
-        webUiUrl: z.string(),
-        message: z.string(),
-      },
+      outputSchema: { invoiceId: z.string(), workflowId: z.string(), state: stateSchema, webUiUrl: z.string(), message: z.string() },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
-    ({ approval_timeout, ...invoice }) =>
-      answer(async () => {
-        const approvalTimeout = toolInput(() => parseDuration(approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT, 'approval_timeout'));
-        const handle = await temporal.call(async (client) => {
-          try {
-            return await client.workflow.start(InvoiceWorkflow, {
-              taskQueue: target.taskQueue,
-              workflowId: invoiceWorkflowId(invoice.id),
-              args: [invoice, { approvalTimeout }],
-              // One workflow per invoice id, ever: a second process_invoice with the same id is refused
-              // while the first runs (conflict policy FAIL) and after it closed (reuse policy REJECT_DUPLICATE).
-              workflowIdConflictPolicy: 'FAIL',
-              workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            });
-          } catch (err) {
+    async ({ approval_timeout, ...invoice }) => {
+      const approvalTimeout = parseDuration(approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT, 'approval_timeout');
+      const handle = await withTemporal(invoice.id, (client) =>
+        client.workflow
+          .start(InvoiceWorkflow, {
+            taskQueue: TASK_QUEUE,
+            workflowId: invoiceWorkflowId(invoice.id),
+            args: [invoice, { approvalTimeout }],
+            // One workflow per invoice id, ever: a second process_invoice with the same id is refused
+            // while the first runs (conflict policy FAIL) and after it closed (reuse policy REJECT_DUPLICATE).
+            workflowIdConflictPolicy: 'FAIL',
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          })
+          .catch(async (err: unknown) => {
             if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-            const state = await currentState(client, invoice.id).catch(() => 'unknown');
+            const { state } = await client.workflow.getHandle(invoiceWorkflowId(invoice.id)).query(getInvoiceStatus).catch(() => ({ state: 'unknown' }));
             throw new ToolError(
-              `Invoice ${invoice.id} was already submitted (its state is ${state}), so it was not started again: ` +
-                'an invoice id is processed at most once, which is what keeps it from being paid twice. ' +
-                'Use get_invoice_status to follow it, or give a different invoice its own id.',
+              `Invoice ${invoice.id} was already submitted (its state is ${state}), so it was not started again: an invoice ` +
+                'id is processed at most once, which is what keeps it from being paid twice. Use get_invoice_status to ' +
+                'follow it, or give a different invoice its own id.',
             );
-          }
-        });
-        // Return at once: the workflow validates, then waits for a decision, without us. (Asking
-        // for its state here would wait for the worker's first step: ~40 ms, or 5 s with no worker.)
-        return {
-          invoiceId: invoice.id,
-          workflowId: handle.workflowId,
-          state: 'VALIDATING' as const,
-          webUiUrl: link(invoice.id),
-          message:
-            `Invoice ${invoice.id} submitted. It is validated, then waits for approve_invoice or reject_invoice ` +
-            `(at most ${approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT}). Use get_invoice_status to see where it stands.`,
-        };
-      }),
+          }),
+      );
+      // Return at once: the workflow validates, then waits for a decision, without us. (Asking
+      // for its state here would wait for the worker's first step: ~40 ms, or seconds with no worker.)
+      return reply({
+        invoiceId: invoice.id,
+        workflowId: handle.workflowId,
+        state: 'VALIDATING' as const,
+        webUiUrl: link(invoice.id),
+        message:
+          `Invoice ${invoice.id} submitted. It is validated, then waits for approve_invoice or reject_invoice ` +
+          `(at most ${approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT}). Use get_invoice_status to see where it stands.`,
+      });
+    },
   );
   // #endregion process-invoice
 
@@ -174,27 +204,29 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
       title: 'Approve an invoice (it will be paid)',
       description:
         'Approves an invoice that is AWAITING_APPROVAL; its lines are then paid. Irreversible: only call this when ' +
-        'the user explicitly approves. Fails with a clear message if the invoice is not awaiting approval.',
-      inputSchema: {
-        invoice_id: invoiceIdParam,
-        approver: z.string().trim().min(1).max(100).describe('Name of the person approving, as the user gave it.'),
-      },
-      outputSchema: { invoiceId: z.string(), previousState: z.enum(STATES), message: z.string(), webUiUrl: z.string() },
+        'the user explicitly approves. Answers only once the invoice has taken the approval; fails with a clear ' +
+        'message (naming any earlier decision) if it is not awaiting approval.',
+      inputSchema: { invoice_id: invoiceIdParam, approved_by: personParam('approving') },
+      outputSchema: decisionShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
-    ({ invoice_id, approver }) =>
-      answer(() =>
-        temporal.call(async (client) => {
-          const previousState = await requireAwaitingApproval(client, invoice_id);
-          await client.workflow.getHandle(invoiceWorkflowId(invoice_id)).signal(approveInvoice, { by: approver });
-          return {
-            invoiceId: invoice_id,
-            previousState,
-            message: `Invoice ${invoice_id} approved by ${approver}; its lines are being paid now. Use get_invoice_status to follow it.`,
-            webUiUrl: link(invoice_id),
-          };
-        }),
-      ),
+    async ({ invoice_id, approved_by }) => {
+      // An Update, not a signal: the workflow validates the decision and answers, so this reply is true.
+      // The id makes a retry after a lost reply return the first answer instead of deciding again.
+      const result = await withTemporal(invoice_id, (client) =>
+        askWorker(client, WORKER, () =>
+          client.workflow.getHandle(invoiceWorkflowId(invoice_id)).executeUpdate(approveInvoice, {
+            args: [{ by: approved_by }],
+            updateId: `approve-${invoice_id}-by-${approved_by}`,
+          }),
+        ),
+      );
+      return reply({
+        ...result,
+        message: `Invoice ${invoice_id} approved by ${result.decision.by}; its lines are being paid now. Use get_invoice_status to follow it.`,
+        webUiUrl: link(invoice_id),
+      });
+    },
   );
   // #endregion approve-invoice
 
@@ -204,28 +236,31 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
       title: 'Reject an invoice (nothing will be paid)',
       description:
         'Rejects an invoice that is AWAITING_APPROVAL, with a reason; nothing is paid. Irreversible: only call this ' +
-        'when the user explicitly rejects. Fails with a clear message if the invoice is not awaiting approval.',
+        'when the user explicitly rejects. Answers only once the invoice has taken the rejection; fails with a ' +
+        'clear message (naming any earlier decision) if it is not awaiting approval.',
       inputSchema: {
         invoice_id: invoiceIdParam,
-        reason: z.string().trim().min(1).max(500).describe('Why the invoice is rejected, in the user\'s words.'),
-        rejected_by: z.string().trim().min(1).max(100).describe('Name of the person rejecting, as the user gave it.'),
+        rejected_by: personParam('rejecting'),
+        reason: z.string().trim().min(1).max(500).describe("Why the invoice is rejected, in the user's words."),
       },
-      outputSchema: { invoiceId: z.string(), previousState: z.enum(STATES), message: z.string(), webUiUrl: z.string() },
+      outputSchema: decisionShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
-    ({ invoice_id, reason, rejected_by }) =>
-      answer(() =>
-        temporal.call(async (client) => {
-          const previousState = await requireAwaitingApproval(client, invoice_id);
-          await client.workflow.getHandle(invoiceWorkflowId(invoice_id)).signal(rejectInvoice, { by: rejected_by, reason });
-          return {
-            invoiceId: invoice_id,
-            previousState,
-            message: `Invoice ${invoice_id} rejected by ${rejected_by} (${reason}); nothing will be paid.`,
-            webUiUrl: link(invoice_id),
-          };
-        }),
-      ),
+    async ({ invoice_id, rejected_by, reason }) => {
+      const result = await withTemporal(invoice_id, (client) =>
+        askWorker(client, WORKER, () =>
+          client.workflow.getHandle(invoiceWorkflowId(invoice_id)).executeUpdate(rejectInvoice, {
+            args: [{ by: rejected_by, reason }],
+            updateId: `reject-${invoice_id}-by-${rejected_by}`,
+          }),
+        ),
+      );
+      return reply({
+        ...result,
+        message: `Invoice ${invoice_id} rejected by ${result.decision.by} (${reason}); nothing will be paid.`,
+        webUiUrl: link(invoice_id),
+      });
+    },
   );
   // #endregion decisions
 
@@ -235,20 +270,20 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
     {
       title: 'Get the status of an invoice',
       description:
-        'Returns where an invoice stands: its state (VALIDATING, AWAITING_APPROVAL, PAYING, PAID, REJECTED, TIMED_OUT, ' +
-        'FAILED), lines paid so far, the decision and who made it, the approval deadline, and a Web UI link.',
+        `Returns where an invoice stands: its state (${INVOICE_STATES.join(', ')}), lines paid so far, the decision ` +
+        'and who made it, the approval deadline, and a Web UI link.',
       inputSchema: { invoice_id: invoiceIdParam },
       outputSchema: statusShape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    ({ invoice_id }) =>
-      answer(() =>
-        temporal.call(async (client) => {
-          const handle = client.workflow.getHandle(invoiceWorkflowId(invoice_id));
-          const [description, status] = await Promise.all([handle.describe(), queryStatus(client, invoice_id)]);
-          return { ...status, workflowId: handle.workflowId, executionStatus: description.status.name, webUiUrl: link(invoice_id) };
-        }),
-      ),
+    async ({ invoice_id }) => {
+      const status = await withTemporal(invoice_id, async (client) => {
+        const handle = client.workflow.getHandle(invoiceWorkflowId(invoice_id));
+        const [description, status] = await Promise.all([handle.describe(), askWorker(client, WORKER, () => handle.query(getInvoiceStatus))]);
+        return { ...status, workflowId: handle.workflowId, executionStatus: description.status.name };
+      });
+      return reply({ ...status, webUiUrl: link(invoice_id) });
+    },
   );
 
   server.registerTool(
@@ -259,14 +294,14 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
         'Lists the most recent invoices (newest first) with their states, e.g. to answer "what is waiting for my ' +
         'approval?" (state AWAITING_APPROVAL).',
       inputSchema: {
-        state: z.enum(STATES).optional().describe('Only invoices in this state.'),
+        state: stateSchema.optional().describe('Only invoices in this state.'),
         limit: z.number().int().min(1).max(100).default(20).describe('How many invoices to return at most (1-100).'),
       },
       outputSchema: {
         invoices: z.array(
           z.object({
             invoiceId: z.string(),
-            state: z.enum(STATES).nullable().describe('null when no worker answered for it.'),
+            state: stateSchema.nullable().describe('null when no worker answered for it.'),
             executionStatus: z.string(),
             customer: z.string().nullable(),
             amountDue: z.number().nullable(),
@@ -276,109 +311,101 @@ export function createInvoiceServer(temporal: SharedClient, target: ToolTarget =
       },
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
-    ({ state, limit }) =>
-      answer(() =>
-        temporal.call(async (client) => {
-          // Temporal's visibility store lists workflows (newest first); a query per invoice adds its
-          // live state. (No ORDER BY: the dev server's SQLite visibility does not support it.)
-          const executions = [];
-          for await (const wf of client.workflow.list({ query: `WorkflowType = 'InvoiceWorkflow' AND TaskQueue = '${target.taskQueue}'` })) {
-            executions.push(wf);
-            if (executions.length >= (state ? 200 : limit)) break;
-          }
-          const invoices = await Promise.all(
-            executions.map(async (wf) => {
-              const status = await client.workflow.getHandle(wf.workflowId, wf.runId).query(getInvoiceStatus).catch(() => undefined);
-              return {
-                invoiceId: status?.invoiceId ?? wf.workflowId.replace(/^invoice-/, ''),
-                state: status?.state ?? null,
-                executionStatus: wf.status.name,
-                customer: status?.customer ?? null,
-                amountDue: status?.amountDue ?? null,
-                startTime: wf.startTime.toISOString(),
-              };
-            }),
-          );
-          return { invoices: invoices.filter((i) => !state || i.state === state).slice(0, limit) };
-        }),
-      ),
+    async ({ state, limit }) => {
+      const invoices = await withTemporal(undefined, async (client) => {
+        // Temporal's visibility store lists workflows (newest first); a query per invoice adds its
+        // live state. (No ORDER BY: the dev server's SQLite visibility does not support it.)
+        const executions = [];
+        for await (const wf of client.workflow.list({ query: `WorkflowType = 'InvoiceWorkflow' AND TaskQueue = '${TASK_QUEUE}'` })) {
+          executions.push(wf);
+          if (executions.length >= (state ? 200 : limit)) break;
+        }
+        return Promise.all(
+          executions.map(async (wf) => {
+            const status = await client.workflow.getHandle(wf.workflowId, wf.runId).query(getInvoiceStatus).catch(() => undefined);
+            return {
+              invoiceId: status?.invoiceId ?? wf.workflowId.replace(/^invoice-/, ''),
+              state: status?.state ?? null,
+              executionStatus: wf.status.name,
+              customer: status?.customer ?? null,
+              amountDue: status?.amountDue ?? null,
+              startTime: wf.startTime.toISOString(),
+            };
+          }),
+        );
+      });
+      return reply({ invoices: invoices.filter((i) => !state || i.state === state).slice(0, limit) });
+    },
   );
   // #endregion read-tools
-
-  // #region check-before-signal
-  /** Refuses a decision unless the invoice can still take one (VALIDATING keeps an early decision). */
-  async function requireAwaitingApproval(client: Client, invoiceId: string): Promise<InvoiceState> {
-    const status = await queryStatus(client, invoiceId);
-    if (status.state !== 'AWAITING_APPROVAL' && status.state !== 'VALIDATING') {
-      const decided = status.decision ? ` (${status.decision.approved ? 'approved' : 'rejected'} by ${status.decision.by})` : '';
-      throw new ToolError(`Invoice ${invoiceId} is ${status.state}${decided}, not awaiting approval; nothing was changed.`);
-    }
-    return status.state;
-  }
-  // #endregion check-before-signal
-
-  /** The query, with "unknown invoice" and "no worker" turned into messages a user can act on. */
-  async function queryStatus(client: Client, invoiceId: string): Promise<InvoiceStatus> {
-    try {
-      return await client.workflow.getHandle(invoiceWorkflowId(invoiceId)).query(getInvoiceStatus);
-    } catch (err) {
-      if (isGrpcDeadlineError(err)) throw new ToolError(`No worker answered for invoice ${invoiceId} in time. ${workerHint}`);
-      throw err;
-    }
-  }
-
-  async function currentState(client: Client, invoiceId: string): Promise<string> {
-    return (await queryStatus(client, invoiceId)).state;
-  }
-
-  /**
-   * Runs a tool body and turns its outcome into a tool result: structured content on success,
-   * an `isError` result with an actionable message on failure. The server never crashes on a bad call.
-   */
-  // #region answer
-  async function answer<T extends Record<string, unknown>>(body: () => Promise<T>): Promise<CallToolResult> {
-    try {
-      const result = await body();
-      return { content: [{ type: 'text', text: JSON.stringify(result, null, 2) }], structuredContent: result };
-    } catch (err) {
-      const text = explain(err);
-      log('mcp', `tool error: ${text}`);
-      return { content: [{ type: 'text', text }], isError: true };
-    }
-  }
-  // #endregion answer
-
-  function explain(err: unknown): string {
-    if (err instanceof ToolError || err instanceof TemporalUnreachableError) return err.message;
-    if (err instanceof WorkflowNotFoundError) {
-      const id = err.workflowId.replace(/^invoice-/, '');
-      return `No invoice "${id}" was found (no workflow ${err.workflowId} in namespace ${settings.namespace}). Check the id; list_invoices shows recent invoices.`;
-    }
-    if (isGrpcDeadlineError(err) || (isGrpcServiceError(err) && err.code === 14 /* UNAVAILABLE */)) {
-      return `Temporal at ${settings.address} did not answer within ${temporal.deadlineMs / 1000} s. Is it running (npm run temporal)? Try again once it is back.`;
-    }
-    return `Unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-  }
 
   return server;
 }
 
+// #region explain
+/** An error whose message is already written for the user. */
+class ToolError extends Error {}
+
+/** Temporal's errors, as messages a user (or the assistant reading them) can act on. */
+function explain(err: unknown, invoiceId: string | undefined): string {
+  if (err instanceof ToolError || err instanceof TemporalUnreachableError || err instanceof NoWorkerError) return err.message;
+  if (err instanceof WorkflowUpdateFailedError) return messageOf(err.cause); // the validator's refusal, e.g. "already approved by alice"
+  if (err instanceof WorkflowNotFoundError) {
+    return `No invoice "${invoiceId}" was found (no workflow ${err.workflowId} in namespace ${config.namespace ?? 'default'}). Check the id; list_invoices shows recent invoices.`;
+  }
+  if (isGrpcServiceError(err) || isGrpcServiceError((err as Error)?.cause)) {
+    const code = isGrpcServiceError(err) ? err.code : (err as { cause: { code: number } }).cause.code;
+    if (code === 4 /* DEADLINE_EXCEEDED */ || code === 14 /* UNAVAILABLE */) {
+      return `Temporal at ${address} did not answer within ${DEADLINE_MS / 1000} s. Is it running (npm run temporal)? Try again once it is back.`;
+    }
+    if (code === 5 /* NOT_FOUND */ && invoiceId) return `Invoice ${invoiceId} has finished; it takes no more decisions. get_invoice_status shows how it ended.`;
+  }
+  return `Unexpected error: ${messageOf(err)}`;
+}
+// #endregion explain
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 // #region serve
 /** Serves the tools on stdio, or on Streamable HTTP with `--http`, until stopped. */
-export async function serveInvoiceTools(target: ToolTarget = STEP_05): Promise<void> {
+async function main(): Promise<void> {
   const options = parseServeArgs();
-  const temporal = new SharedClient(); // one Temporal client for the whole process, reused by every call
-  const serving = await serveMcp(() => createInvoiceServer(temporal, target), options);
-  log('mcp', `Temporal at ${temporal.settings.address}, namespace ${temporal.settings.namespace}, task queue ${target.taskQueue}`);
-  const stop = async () => {
-    await serving.close();
-    await temporal.close();
+  let stopServing: () => Promise<void>;
+  if (!options.http) {
+    // stdio: the host (Claude Desktop) starts this process and speaks MCP on its stdin and stdout.
+    const server = createServer();
+    await server.connect(new StdioServerTransport());
+    log('mcp', 'serving on stdio');
+    stopServing = () => server.close();
+    process.stdin.on('close', () => void stop()); // the host closed our stdin: it is done with us
+  } else {
+    // Streamable HTTP, stateless: each POST gets its own server and transport, so any number of
+    // clients share this process, and any replica of it can answer any request.
+    const app = createHttpApp(options);
+    app.post('/mcp', async (req, res) => {
+      const server = createServer();
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      res.on('close', () => {
+        void transport.close();
+        void server.close();
+      });
+      await server.connect(transport);
+      await transport.handleRequest(req, res, req.body);
+    });
+    stopServing = (await listenHttp(app, options)).close;
+  }
+  log('mcp', `Temporal at ${address}, namespace ${config.namespace ?? 'default'}, task queue ${TASK_QUEUE}`);
+
+  async function stop() {
+    await stopServing();
+    await connecting?.then((client) => client.connection.close()).catch(() => {});
     process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  if (!options.http) process.stdin.on('close', stop); // the host closed our stdin: it is done with us
+  }
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 // #endregion serve
 
-if (isEntryPoint(import.meta.url)) runMain(() => serveInvoiceTools());
+if (isEntryPoint(import.meta.url)) runMain(main);

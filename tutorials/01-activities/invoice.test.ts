@@ -1,17 +1,24 @@
 // Proof for step 01: every line is paid exactly once, a flaky gateway is retried, a decline is not.
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existingExecutable } from '../../shared/binaries.js';
 import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
 import { Erp, PaymentGateway, type SimulationOptions } from '../../shared/simulated-systems.js';
-import { startTimeSkippingEnv, uniqueName, withWorker } from '../../shared/testing.js';
+import { bundleOnce, uniqueName } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
 import { InvoiceWorkflow } from './workflows.js';
 
 let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundle;
 beforeAll(async () => {
-  env = await startTimeSkippingEnv();
+  // #region test-env
+  // Temporal's test server, started on a free port for this file; its timers skip ahead.
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
+  // #endregion test-env
+  workflowBundle = await bundleOnce(new URL('./workflows.ts', import.meta.url)); // one bundle for every test's worker
 });
 afterAll(async () => {
   await env?.teardown();
@@ -20,12 +27,20 @@ afterAll(async () => {
 /** Runs one invoice to completion against systems set up with `simulation`. */
 async function runInvoice(simulation: SimulationOptions = {}) {
   const gateway = new PaymentGateway(simulation);
-  const taskQueue = uniqueName('tq');
+  const taskQueue = uniqueName('tq'); // each test its own queue, so no worker serves another test's invoice
   const invoice = sampleInvoice(uniqueName('INV'));
-  const activities = createActivities(new Erp(simulation), gateway);
-  const outcome = withWorker(env, { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue }, () =>
+  // #region test-worker
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createActivities(new Erp(simulation), gateway),
+  });
+  // The worker polls while the invoice runs, then shuts down: runUntil settles like the workflow did.
+  const outcome = worker.runUntil(
     env.client.workflow.execute(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] }),
   );
+  // #endregion test-worker
   return { invoice, gateway, outcome };
 }
 
