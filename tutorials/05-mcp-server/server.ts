@@ -17,6 +17,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
@@ -214,11 +215,8 @@ export function createServer(): McpServer {
       // An Update, not a signal: the workflow validates the decision and answers, so this reply is true.
       // The id makes a retry after a lost reply return the first answer instead of deciding again.
       const result = await withTemporal(invoice_id, (client) =>
-        askWorker(client, WORKER, () =>
-          client.workflow.getHandle(invoiceWorkflowId(invoice_id)).executeUpdate(approveInvoice, {
-            args: [{ by: approved_by }],
-            updateId: `approve-${invoice_id}-by-${approved_by}`,
-          }),
+        decide(client, invoice_id, (handle) =>
+          handle.executeUpdate(approveInvoice, { args: [{ by: approved_by }], updateId: `approve-${invoice_id}-by-${approved_by}` }),
         ),
       );
       return reply({
@@ -248,11 +246,8 @@ export function createServer(): McpServer {
     },
     async ({ invoice_id, rejected_by, reason }) => {
       const result = await withTemporal(invoice_id, (client) =>
-        askWorker(client, WORKER, () =>
-          client.workflow.getHandle(invoiceWorkflowId(invoice_id)).executeUpdate(rejectInvoice, {
-            args: [{ by: rejected_by, reason }],
-            updateId: `reject-${invoice_id}-by-${rejected_by}`,
-          }),
+        decide(client, invoice_id, (handle) =>
+          handle.executeUpdate(rejectInvoice, { args: [{ by: rejected_by, reason }], updateId: `reject-${invoice_id}-by-${rejected_by}` }),
         ),
       );
       return reply({
@@ -342,6 +337,26 @@ export function createServer(): McpServer {
   return server;
 }
 
+// #region decide
+/**
+ * Sends a decision Update. The workflow's validator refuses one it cannot take (the error says
+ * why); a finished invoice cannot take Updates at all, and Temporal then answers "not found",
+ * so we ask the invoice how it ended and say that instead.
+ */
+async function decide(client: Client, invoiceId: string, update: (handle: WorkflowHandle<typeof InvoiceWorkflow>) => Promise<DecisionResult>) {
+  const handle = client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoiceId));
+  try {
+    return await askWorker(client, WORKER, () => update(handle));
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    const status = await askWorker(client, WORKER, () => handle.query(getInvoiceStatus)).catch(() => undefined);
+    if (!status) throw err; // there really is no such invoice
+    const decided = status.decision ? ` (${status.decision.approved ? 'approved' : 'rejected'} by ${status.decision.by} at ${status.decision.at})` : '';
+    throw new ToolError(`Invoice ${invoiceId} is ${status.state}${decided} and has finished, so it takes no decision; nothing was changed.`);
+  }
+}
+// #endregion decide
+
 // #region explain
 /** An error whose message is already written for the user. */
 class ToolError extends Error {}
@@ -358,7 +373,6 @@ function explain(err: unknown, invoiceId: string | undefined): string {
     if (code === 4 /* DEADLINE_EXCEEDED */ || code === 14 /* UNAVAILABLE */) {
       return `Temporal at ${address} did not answer within ${DEADLINE_MS / 1000} s. Is it running (npm run temporal)? Try again once it is back.`;
     }
-    if (code === 5 /* NOT_FOUND */ && invoiceId) return `Invoice ${invoiceId} has finished; it takes no more decisions. get_invoice_status shows how it ended.`;
   }
   return `Unexpected error: ${messageOf(err)}`;
 }
