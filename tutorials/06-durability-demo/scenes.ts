@@ -1,4 +1,4 @@
-// The three crash scenes, shared by demo.ts (which narrates them) and durability.test.ts (which
+// The three crash scenes, shared by demo.ts (which narrates them) and invoice.test.ts (which
 // asserts their verdicts). Each scene crashes one part of the system on purpose and then checks
 // what a learner cares about: every invoice reached its right state, every line was charged
 // exactly once, and no approval was lost.
@@ -170,7 +170,7 @@ export async function sceneAssistantGoesAway(stage: Stage, count: number): Promi
   );
   const found = ids.filter((id) => waiting.some((i) => i.invoiceId === id)).length;
   say(`  It finds ${found}/${count} of them waiting, and approves each one.`);
-  for (const id of ids) await call(second, 'approve_invoice', { invoice_id: id, approver: 'alice' });
+  for (const id of ids) await call(second, 'approve_invoice', { invoice_id: id, approved_by: 'alice' });
   const finals = await outcomes(stage, ids);
   await second.close();
   return verdict(1, ids, finals, stage.ledger, { 'all found by the new server': found === count });
@@ -187,7 +187,7 @@ export async function sceneWorkerDies(stage: Stage, count: number, worker: Scrip
   const { say } = stage.options;
   const mcp = await stage.openMcp();
   const ids = await submitInvoices(stage, mcp, 'S2', count);
-  for (const id of ids) await call(mcp, 'approve_invoice', { invoice_id: id, approver: 'alice' });
+  for (const id of ids) await call(mcp, 'approve_invoice', { invoice_id: id, approved_by: 'alice' });
   await mcp.close();
   say(`  ${count} invoices approved; ${count * 3} lines are being paid (${stage.options.paymentDelayMs} ms per charge).`);
 
@@ -230,7 +230,7 @@ export async function sceneTemporalRestarts(stage: Stage, count: number): Promis
   const deadlinesKept = after.every((s, i) => s.approvalDeadline === deadlinesBefore[i]);
   say(`  After the restart: ${stillWaiting}/${count} still AWAITING_APPROVAL, deadlines ${deadlinesKept ? 'unchanged' : 'CHANGED'}. Approving them ...`);
   // The same MCP server as before the restart: its Temporal client reconnected by itself.
-  for (const id of ids) await call(mcp, 'approve_invoice', { invoice_id: id, approver: 'alice' });
+  for (const id of ids) await call(mcp, 'approve_invoice', { invoice_id: id, approved_by: 'alice' });
   const finals = await outcomes(stage, ids);
   await mcp.close();
   return verdict(3, ids, finals, stage.ledger, { 'still waiting after restart': stillWaiting === count, 'deadlines unchanged': deadlinesKept });

@@ -1,9 +1,9 @@
 // The workflow: the invoice's business process, written as plain code. Temporal records each
 // step, so if the worker dies the workflow resumes where it was instead of starting over.
 // Workflow code must be deterministic: no Node built-ins, no I/O; that is what activities are for.
-import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import ms, { type StringValue } from 'ms';
 import type { Invoice, Payment } from '../../shared/invoice.js';
 import { stepTaskQueue } from '../../shared/task-queue.js';
 import type { createActivities } from './activities.js';
@@ -44,16 +44,11 @@ export interface Rejection {
 /** The human decision the workflow waits for, and when it arrived. */
 export type Decision = ({ approved: true } & Approval | { approved: false } & Rejection) & { at: string };
 
-// #region signals
-// Signals: messages a human (through a client) sends to a running workflow. Exported so the
-// client and the tests send exactly the signal the workflow listens for.
-export const approveInvoice = defineSignal<[Approval]>('approveInvoice');
-export const rejectInvoice = defineSignal<[Rejection]>('rejectInvoice');
-// #endregion signals
-
 // #region invoice-state
+/** Every state an invoice can be in, in the order it goes through them. The MCP tools' schemas use this list. */
+export const INVOICE_STATES = ['VALIDATING', 'AWAITING_APPROVAL', 'PAYING', 'PAID', 'REJECTED', 'TIMED_OUT', 'FAILED'] as const;
 /** Where the invoice is in its life. */
-export type InvoiceState = 'VALIDATING' | 'AWAITING_APPROVAL' | 'PAYING' | 'PAID' | 'REJECTED' | 'TIMED_OUT' | 'FAILED';
+export type InvoiceState = (typeof INVOICE_STATES)[number];
 
 /** Everything anyone may want to know about the invoice, at any moment. */
 export interface InvoiceStatus {
@@ -79,6 +74,23 @@ export interface InvoiceStatus {
 // Queries never change the workflow and are answered even after it has finished.
 export const getInvoiceStatus = defineQuery<InvoiceStatus>('getInvoiceStatus');
 // #endregion query
+
+// #region updates
+/** What a decision answers its caller: the state it found, and the decision as the workflow recorded it. */
+export interface DecisionResult {
+  invoiceId: string;
+  /** VALIDATING (a decision kept for later) or AWAITING_APPROVAL. */
+  previousState: InvoiceState;
+  decision: Decision;
+}
+
+// Updates, new in this step: a message that changes the workflow, like the signals of step 02,
+// but the caller waits for the workflow's answer. A validator runs first and may refuse; a
+// refused update leaves no trace in the history and the caller is told why. An MCP tool must
+// not say "approved" unless the workflow took the approval: with a signal it could not know.
+export const approveInvoice = defineUpdate<DecisionResult, [Approval]>('approveInvoice');
+export const rejectInvoice = defineUpdate<DecisionResult, [Rejection]>('rejectInvoice');
+// #endregion updates
 
 // #region approval-timeout
 /** How long an invoice waits for a decision unless its options say otherwise. */
@@ -112,14 +124,36 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     failure: null,
   };
   setHandler(getInvoiceStatus, () => status);
+  // #region decision-handlers
   // Handlers are set first thing, so a decision that arrives during validation is kept.
-  // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
-  setHandler(approveInvoice, ({ by }) => {
-    status.decision ??= { approved: true, by, at: new Date().toISOString() };
+  // The validator refuses a decision the invoice can no longer take: the first decision wins, and
+  // the caller of the second is told who made the first. The handler is synchronous, so of two
+  // decisions arriving together the second is validated after the first was recorded.
+  const decide = (decision: Decision): DecisionResult => {
+    const previousState = status.state;
+    status.decision = decision;
+    return { invoiceId: invoice.id, previousState, decision };
+  };
+  const canDecide = (by: string) => {
+    if (!by.trim()) throw new Error('A decision needs the name of the person making it.');
+    if (status.decision) {
+      const { approved, by: who, at } = status.decision;
+      throw new Error(`Invoice ${invoice.id} was already ${approved ? 'approved' : 'rejected'} by ${who} at ${at}; nothing was changed.`);
+    }
+    if (status.state !== 'VALIDATING' && status.state !== 'AWAITING_APPROVAL') {
+      throw new Error(`Invoice ${invoice.id} is ${status.state}, not awaiting approval; nothing was changed.`);
+    }
+  };
+  setHandler(approveInvoice, ({ by }) => decide({ approved: true, by, at: new Date().toISOString() }), {
+    validator: ({ by }) => canDecide(by),
   });
-  setHandler(rejectInvoice, ({ by, reason }) => {
-    status.decision ??= { approved: false, by, reason, at: new Date().toISOString() };
+  setHandler(rejectInvoice, ({ by, reason }) => decide({ approved: false, by, reason, at: new Date().toISOString() }), {
+    validator: ({ by, reason }) => {
+      canDecide(by);
+      if (!reason.trim()) throw new Error('A rejection needs a reason.');
+    },
   });
+  // #endregion decision-handlers
 
   try {
     await validateInvoice(invoice);
@@ -129,7 +163,7 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     // in Temporal, not in this process, so it fires on time even if every worker was down for days.
     // Date.now() is the workflow's deterministic clock, safe to use here.
     status.state = 'AWAITING_APPROVAL';
-    status.approvalDeadline = new Date(Date.now() + msToNumber(approvalTimeout)).toISOString();
+    status.approvalDeadline = new Date(Date.now() + toMs(approvalTimeout)).toISOString();
     // #endregion deadline
     const decided = await condition(() => status.decision !== null, approvalTimeout);
     if (!decided) {
@@ -160,6 +194,11 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
   // #endregion fail-readably
 }
 // #endregion invoice-workflow
+
+/** '5 days' → 432000000, with the same parser Temporal uses for durations; numbers are milliseconds already. */
+function toMs(duration: Duration): number {
+  return typeof duration === 'number' ? duration : ms(duration as StringValue);
+}
 
 /** Sum in cents, so 0.1 + 0.2 pays 0.30 and not 0.30000000000000004. */
 function sumAmounts(items: { amount: number }[]): number {
