@@ -4,9 +4,10 @@
 //   npx tsx tutorials/02-signals/client.ts reject INV-1001 --reason "duplicate invoice" [--by bob]
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { invoiceFromOptions } from '../../shared/cli.js';
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { alreadyProcessed, invoiceFromOptions } from '../../shared/cli.js';
 import { workflowUrl } from '../../shared/config.js';
-import { connectClient } from '../../shared/connection.js';
 import { invoiceWorkflowId } from '../../shared/invoice.js';
 import { runMain } from '../../shared/log.js';
 import { approveInvoice, InvoiceWorkflow, rejectInvoice, TASK_QUEUE, type InvoiceResult } from './workflows.js';
@@ -26,14 +27,28 @@ const [command, invoiceId] = positionals;
 
 runMain(async () => {
   if (command !== 'start' && !invoiceId) throw new Error(`Which invoice? ${USAGE}`);
-  const { client, settings, close } = await connectClient();
+  // #region connect
+  // The same settings as the worker: environment variables or a Temporal config profile.
+  const config = loadClientConnectConfig();
+  const connection = await Connection.connect(config.connectionOptions);
+  const client = new Client({ connection, namespace: config.namespace });
+  // #endregion connect
   try {
     switch (command) {
       case 'start': {
         const invoice = await invoiceFromOptions(values);
         const workflowId = invoiceWorkflowId(invoice.id);
-        await client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId, args: [invoice] });
-        console.log(`Started ${workflowId}; it now waits for a decision. Watch it: ${workflowUrl(settings, workflowId)}`);
+        await client.workflow
+          .start(InvoiceWorkflow, {
+            taskQueue: TASK_QUEUE,
+            workflowId,
+            args: [invoice],
+            // An invoice id is processed once, ever: running this again with the same --id is refused,
+            // so a finished invoice is never paid a second time.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          })
+          .catch(alreadyProcessed(invoice.id));
+        console.log(`Started ${workflowId}; it now waits for a decision. Watch it: ${workflowUrl(workflowId)}`);
         console.log(`Next: npx tsx tutorials/02-signals/client.ts approve ${invoice.id}   (or reject ${invoice.id} --reason "...")`);
         break;
       }
@@ -46,7 +61,10 @@ runMain(async () => {
           if (!values.reason) throw new Error('A rejection needs a reason: --reason "why"');
           await handle.signal(rejectInvoice, { by: values.by, reason: values.reason });
         }
-        console.log(`Sent ${command} for ${invoiceId} as ${values.by}; waiting for the outcome ...`);
+        // The signal is in the workflow's history now: Ctrl-C below stops the wait, not the decision.
+        // The outcome needs a worker to run the workflow on, so say which one we are waiting for.
+        console.log(`Sent ${command} for ${invoiceId} as ${values.by}.`);
+        console.log(`Waiting for the outcome from a worker on task queue "${TASK_QUEUE}" (Ctrl-C stops waiting; the decision is kept) ...`);
         printResult(await handle.result());
         break;
       }
@@ -55,7 +73,7 @@ runMain(async () => {
         throw new Error(`Unknown command "${command ?? ''}". ${USAGE}`);
     }
   } finally {
-    await close();
+    await connection.close();
   }
 });
 

@@ -1,8 +1,10 @@
 // The worker: polls the step's task queue and runs its workflows and activities.
 // Run it with `npx tsx tutorials/04-durable-timers/worker.ts`; Ctrl-C stops it cleanly.
-import { runMain } from '../../shared/log.js';
+import { fileURLToPath } from 'node:url';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { log, runMain } from '../../shared/log.js';
 import { Erp, PaymentGateway, simulationFromEnv } from '../../shared/simulated-systems.js';
-import { runWorker } from '../../shared/worker.js';
 import { createActivities } from './activities.js';
 import { TASK_QUEUE } from './workflows.js';
 
@@ -10,10 +12,22 @@ runMain(async () => {
   // GATEWAY_FAIL_FIRST, GATEWAY_DECLINE_OVER, ERP_FAIL_FIRST, ERP_MAX_TOTAL switch on failures.
   const simulation = simulationFromEnv();
   // #region run-worker
-  await runWorker({
-    workflowsPath: new URL('./workflows.ts', import.meta.url),
-    activities: createActivities(new Erp(simulation), new PaymentGateway(simulation)),
-    taskQueue: TASK_QUEUE,
-  });
+  // Where Temporal is: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or a profile in the
+  // Temporal config file; with nothing set, the local dev server on localhost:7233.
+  const config = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(config.connectionOptions);
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.namespace,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), // bundled for the workflow sandbox
+      activities: createActivities(new Erp(simulation), new PaymentGateway(simulation)),
+    });
+    log('worker', `polling task queue "${TASK_QUEUE}"; Ctrl-C to stop`);
+    await worker.run(); // until Ctrl-C or SIGTERM: then it finishes the tasks in hand and returns
+  } finally {
+    await connection.close();
+  }
   // #endregion run-worker
 });

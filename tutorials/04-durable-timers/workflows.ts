@@ -3,7 +3,7 @@
 // Workflow code must be deterministic: no Node built-ins, no I/O; that is what activities are for.
 import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time.js';
+import ms, { type StringValue } from 'ms';
 import type { Invoice, Payment } from '../../shared/invoice.js';
 import { stepTaskQueue } from '../../shared/task-queue.js';
 import type { createActivities } from './activities.js';
@@ -127,7 +127,7 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     // in Temporal, not in this process, so it fires on time even if every worker was down for days.
     // Date.now() is the workflow's deterministic clock, safe to use here.
     status.state = 'AWAITING_APPROVAL';
-    status.approvalDeadline = new Date(Date.now() + msToNumber(approvalTimeout)).toISOString();
+    status.approvalDeadline = new Date(Date.now() + durationMs(approvalTimeout)).toISOString();
     // #endregion deadline
     // #exercise wait-for-decision "Exercise: wait with a deadline"
     const decided = await condition(() => status.decision !== null, approvalTimeout);
@@ -171,4 +171,9 @@ function rootMessage(err: unknown): string {
   let e = err;
   while (e instanceof Error && e.cause) e = e.cause;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A Duration in milliseconds: `'5 days'` is read by `ms`, the parser Temporal uses for its timers. */
+function durationMs(duration: Duration): number {
+  return typeof duration === 'number' ? duration : ms(duration as StringValue);
 }

@@ -1,17 +1,24 @@
 // Proof for step 02: nothing is paid until a human decides; approve pays, reject pays nothing,
 // and the first decision is final.
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existingExecutable } from '../../shared/binaries.js';
 import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
 import { Erp, PaymentGateway } from '../../shared/simulated-systems.js';
-import { startTimeSkippingEnv, uniqueName, withWorker } from '../../shared/testing.js';
+import { bundleOnce, uniqueName } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
 import { approveInvoice, InvoiceWorkflow, rejectInvoice } from './workflows.js';
 
 let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundle;
 beforeAll(async () => {
-  env = await startTimeSkippingEnv();
+  // #region test-env
+  // Temporal's test server, started on a free port for this file; its timers skip ahead.
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
+  // #endregion test-env
+  workflowBundle = await bundleOnce(new URL('./workflows.ts', import.meta.url)); // one bundle for every test's worker
 });
 afterAll(async () => {
   await env?.teardown();
@@ -20,15 +27,23 @@ afterAll(async () => {
 /** Starts one invoice, lets `decide` signal it, and returns the result and what was charged. */
 async function runInvoice(decide: (handle: WorkflowHandle<typeof InvoiceWorkflow>) => Promise<void>) {
   const gateway = new PaymentGateway();
-  const taskQueue = uniqueName('tq');
+  const taskQueue = uniqueName('tq'); // each test its own queue, so no worker serves another test's invoice
   const invoice = sampleInvoice(uniqueName('INV'));
-  const activities = createActivities(new Erp(), gateway);
-  const result = await withWorker(env, { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue }, async () => {
+  // #region test-worker
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createActivities(new Erp(), gateway),
+  });
+  // The worker polls while the invoice runs, then shuts down: runUntil settles like the invoice did.
+  const result = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
     expect(gateway.attempts).toBe(0); // nothing is paid before a human decides
     await decide(handle);
     return handle.result();
   });
+  // #endregion test-worker
   return { result, gateway };
 }
 

@@ -1,16 +1,23 @@
 // Proof for step 03: anyone can read the invoice's live state with a query, at every stage.
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existingExecutable } from '../../shared/binaries.js';
 import { invoiceWorkflowId, sampleInvoice, type Invoice } from '../../shared/invoice.js';
 import { Erp, PaymentGateway, type SimulationOptions } from '../../shared/simulated-systems.js';
-import { startTimeSkippingEnv, uniqueName, waitFor, withWorker } from '../../shared/testing.js';
+import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
 import { approveInvoice, getInvoiceStatus, InvoiceWorkflow, rejectInvoice, type InvoiceState } from './workflows.js';
 
 let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundle;
 beforeAll(async () => {
-  env = await startTimeSkippingEnv();
+  // #region test-env
+  // Temporal's test server, started on a free port for this file; its timers skip ahead.
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
+  // #endregion test-env
+  workflowBundle = await bundleOnce(new URL('./workflows.ts', import.meta.url)); // one bundle for every test's worker
 });
 afterAll(async () => {
   await env?.teardown();
@@ -48,10 +55,17 @@ async function withInvoice<T>(
     handle: Awaited<ReturnType<typeof env.client.workflow.start<typeof InvoiceWorkflow>>>;
   }) => Promise<T>,
 ): Promise<T> {
-  const taskQueue = uniqueName('tq');
+  const taskQueue = uniqueName('tq'); // each test its own queue, so no worker serves another test's invoice
   const invoice = sampleInvoice(uniqueName('INV'));
-  const activities = createActivities(systems.erp, systems.gateway);
-  return withWorker(env, { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue }, async () => {
+  // #region test-worker
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createActivities(systems.erp, systems.gateway),
+  });
+  // The worker polls while the story runs, then shuts down: runUntil settles like the story did.
+  return worker.runUntil(async () => {
     const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
     const stateBecomes = (state: InvoiceState) => waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === state);
     try {
@@ -61,6 +75,7 @@ async function withInvoice<T>(
       for (const system of [systems.erp, systems.gateway]) if (system instanceof HeldErp || system instanceof HeldGateway) system.release();
     }
   });
+  // #endregion test-worker
 }
 
 describe('03-queries: getInvoiceStatus', () => {

@@ -1,18 +1,25 @@
 // Proof for step 04: the approval wait has a deadline. On the time-skipping test server five
 // simulated days pass in about a second of real time, and the test measures both clocks.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existingExecutable } from '../../shared/binaries.js';
 import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
 import { Erp, PaymentGateway } from '../../shared/simulated-systems.js';
-import { startTimeSkippingEnv, uniqueName, withWorker } from '../../shared/testing.js';
+import { bundleOnce, uniqueName } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
 import { approveInvoice, getInvoiceStatus, InvoiceWorkflow, type InvoiceOptions, type InvoiceStatus } from './workflows.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundle;
 beforeAll(async () => {
-  env = await startTimeSkippingEnv();
+  // #region test-env
+  // Temporal's test server, started on a free port for this file; its timers skip ahead.
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
+  // #endregion test-env
+  workflowBundle = await bundleOnce(new URL('./workflows.ts', import.meta.url)); // one bundle for every test's worker
 });
 afterAll(async () => {
   await env?.teardown();
@@ -24,25 +31,29 @@ afterAll(async () => {
  */
 async function runInvoice(options: InvoiceOptions, during: (approve: (by: string) => Promise<void>) => Promise<void> = async () => {}) {
   const gateway = new PaymentGateway();
-  const taskQueue = uniqueName('tq');
+  const taskQueue = uniqueName('tq'); // each test its own queue, so no worker serves another test's invoice
   const invoice = sampleInvoice(uniqueName('INV'));
   const realStart = Date.now();
-  const activities = createActivities(new Erp(), gateway);
-  const { result, startTime, closeTime } = await withWorker(
-    env,
-    { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue },
-    async () => {
-      const handle = await env.client.workflow.start(InvoiceWorkflow, {
-        taskQueue,
-        workflowId: invoiceWorkflowId(invoice.id),
-        args: [invoice, options],
-      });
-      await during((by) => handle.signal(approveInvoice, { by }));
-      const result: InvoiceStatus = await handle.result(); // awaiting the result lets the server skip ahead to the next timer
-      const { startTime, closeTime } = await handle.describe();
-      return { result, startTime: startTime.getTime(), closeTime: closeTime!.getTime() };
-    },
-  );
+  // #region test-worker
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: createActivities(new Erp(), gateway),
+  });
+  // The worker polls while the invoice runs, then shuts down: runUntil settles like the invoice did.
+  const { result, startTime, closeTime } = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(InvoiceWorkflow, {
+      taskQueue,
+      workflowId: invoiceWorkflowId(invoice.id),
+      args: [invoice, options],
+    });
+    await during((by) => handle.signal(approveInvoice, { by }));
+    const result: InvoiceStatus = await handle.result(); // awaiting the result lets the server skip ahead to the next timer
+    const { startTime, closeTime } = await handle.describe();
+    return { result, startTime: startTime.getTime(), closeTime: closeTime!.getTime() };
+  });
+  // #endregion test-worker
   return { result, gateway, simulatedMs: closeTime - startTime, realMs: Date.now() - realStart, startTime };
 }
 
@@ -85,8 +96,13 @@ describe('04-durable-timers: the approval deadline', () => {
   it('reports the deadline while the invoice waits', async () => {
     const taskQueue = uniqueName('tq');
     const invoice = sampleInvoice(uniqueName('INV'));
-    const activities = createActivities(new Erp(), new PaymentGateway());
-    await withWorker(env, { workflowsPath: new URL('./workflows.ts', import.meta.url), activities, taskQueue }, async () => {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle,
+      activities: createActivities(new Erp(), new PaymentGateway()),
+    });
+    await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice, { approvalTimeout: '3 days' }] });
       let status = await handle.query(getInvoiceStatus);
       for (let i = 0; status.state !== 'AWAITING_APPROVAL' && i < 100; i++) {
