@@ -1,38 +1,12 @@
 /**
- * One way to connect, for clients and workers alike, so no step hard-codes `localhost:7233`.
+ * What is not the lesson about connecting: a worker connection for the scripts, and the errors
+ * that tell a learner what to do when Temporal or a worker is missing.
  *
  * @module
  */
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadTemporalSettings, type TemporalSettings } from './config.js';
-
-/** A connected client plus the settings it was made from (for Web UI links). */
-export interface ConnectedClient {
-  client: Client;
-  settings: TemporalSettings;
-  /** Closes the underlying gRPC connection. */
-  close(): Promise<void>;
-}
-
-/**
- * Connects a Temporal {@link Client} with the settings from the environment.
- *
- * @throws {@link TemporalUnreachableError} when nothing answers, with what to do about it.
- */
-export async function connectClient(
-  settings: TemporalSettings = loadTemporalSettings(),
-  connectTimeoutMs = 5_000,
-): Promise<ConnectedClient> {
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: connectTimeoutMs });
-  } catch (err) {
-    throw new TemporalUnreachableError(settings.address, err);
-  }
-  const client = new Client({ connection, namespace: settings.namespace });
-  return { client, settings, close: () => connection.close() };
-}
 
 /** Connects the native connection a {@link "@temporalio/worker"!Worker | Worker} polls with. */
 export async function connectWorker(settings: TemporalSettings = loadTemporalSettings()): Promise<NativeConnection> {
@@ -58,38 +32,6 @@ export class TemporalUnreachableError extends Error {
   }
 }
 
-/**
- * One Temporal client for a long-lived process (an MCP server): connected on first use, reused
- * by every call after that, and connected again on the next call if the first attempt failed.
- * Every call gets a deadline, so a call never hangs when Temporal is down: it fails within
- * `deadlineMs` and the next one succeeds once Temporal is back (gRPC reconnects by itself).
- */
-export class SharedClient {
-  private connecting?: Promise<ConnectedClient>;
-
-  constructor(
-    readonly settings: TemporalSettings = loadTemporalSettings(),
-    readonly deadlineMs = 5_000,
-  ) {}
-
-  /** Runs `fn` with the shared client, under the deadline. */
-  async call<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-    this.connecting ??= connectClient(this.settings, this.deadlineMs).catch((err: unknown) => {
-      this.connecting = undefined; // try again on the next call
-      throw err;
-    });
-    const { client } = await this.connecting;
-    return client.connection.withDeadline(Date.now() + this.deadlineMs, () => fn(client));
-  }
-
-  /** Closes the connection, if one was made. */
-  async close(): Promise<void> {
-    const connecting = this.connecting;
-    this.connecting = undefined;
-    await connecting?.then((c) => c.close()).catch(() => {});
-  }
-}
-
 /** How long a query waits for a worker before we say no worker is polling. */
 export const WORKER_ANSWER_MS = 3_000;
 
@@ -100,8 +42,8 @@ export class NoWorkerError extends Error {
     readonly workerScript: string,
   ) {
     super(
-      `No worker is polling task queue "${taskQueue}": none answered within ${WORKER_ANSWER_MS / 1000} s. The invoice is ` +
-        `safe in Temporal and carries on once a worker runs. Start it: npx tsx ${workerScript}`,
+      `No worker is polling task queue "${taskQueue}": none answered within ${WORKER_ANSWER_MS / 1000} s. Nothing is ` +
+        `lost: Temporal keeps the invoice, and a worker picks it up once one runs. Start it: npx tsx ${workerScript}`,
     );
     this.name = 'NoWorkerError';
   }

@@ -1,8 +1,9 @@
 /**
  * Test environments on the binaries found by {@link binaries!requireBinary | requireBinary}: never a download.
  *
- * - {@link startTimeSkippingEnv}: the Java test server, where a 5-day timer passes in a blink.
- * - {@link startDevServerEnv}: a real `temporal server start-dev` on 127.0.0.1.
+ * - {@link startDevServerEnv}: a real `temporal server start-dev` on 127.0.0.1, for scripts and demos
+ *   (the steps' tests write `TestWorkflowEnvironment.createLocal` / `createTimeSkipping` themselves).
+ * - {@link bundleOnce}: one workflow bundle per test file.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { existingExecutable } from './binaries.js';
 import type { WorkflowBundle } from '@temporalio/worker';
-import { createWorker, workflowBundle, type WorkerDefinition } from './worker.js';
+import { workflowBundle } from './worker.js';
 
 /**
  * A test's workflows, bundled once per test file and handed to every `Worker.create` of that
@@ -41,12 +42,6 @@ export function quietRuntime(): void {
   } catch {
     // A runtime already exists in this process (something connected first): keep its settings.
   }
-}
-
-/** Starts the time-skipping test server on a free loopback port. One per test file: skipping is global to it. */
-export function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
 }
 
 /** Options of a dev server started for a test or a demo. */
@@ -81,15 +76,6 @@ export function startDevServerEnv(options: DevServerOptions = {}): Promise<TestW
  */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
-}
-
-/**
- * Runs `fn` while a worker serves `definition` on the environment, then shuts the worker down
- * (before the environment is torn down, which is the order Temporal needs).
- */
-export async function withWorker<T>(env: TestWorkflowEnvironment, definition: WorkerDefinition, fn: () => Promise<T>): Promise<T> {
-  const worker = await createWorker(env.nativeConnection, env.namespace ?? 'default', definition);
-  return worker.runUntil(fn);
 }
 
 /** Polls `read` every 50 ms until `done` holds for its value; fails after `timeoutMs`. */

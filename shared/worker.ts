@@ -1,13 +1,11 @@
 /**
- * The worker runner every step's `worker.ts` calls: connect, bundle the workflows once, poll
- * until Ctrl-C (SIGINT) or SIGTERM, then finish the tasks in hand and exit cleanly.
+ * Workers for the scripts (demo, benchmark) and a bundle cache for the tests. The steps write
+ * their own `Worker.create`: that is the lesson; this is only what saves time around it.
  *
  * @module
  */
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { loadTemporalSettings, type TemporalSettings } from './config.js';
-import { connectWorker } from './connection.js';
 import { log } from './log.js';
 
 /** What a step's worker serves. */
@@ -50,22 +48,6 @@ export async function createWorker(
     workflowBundle: await workflowBundle(definition.workflowsPath),
     activities: definition.activities,
   });
-}
-
-/**
- * Runs a worker until the process is asked to stop. The Temporal runtime already turns SIGINT
- * and SIGTERM into a graceful `worker.shutdown()`; we close the connection afterwards.
- */
-export async function runWorker(definition: WorkerDefinition, settings: TemporalSettings = loadTemporalSettings()): Promise<void> {
-  const connection = await connectWorker(settings);
-  try {
-    const worker = await createWorker(connection, settings.namespace, definition);
-    log('worker', `polling task queue "${definition.taskQueue}" on ${settings.address} (namespace ${settings.namespace}); Ctrl-C to stop`);
-    await worker.run();
-    log('worker', 'stopped cleanly');
-  } finally {
-    await connection.close();
-  }
 }
 
 const quietLogger = {
