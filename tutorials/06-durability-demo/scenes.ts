@@ -119,13 +119,26 @@ async function call<T>(mcp: McpSession, tool: string, args: Record<string, unkno
 /** Submits `count` invoices through the MCP server and waits until all await approval. */
 async function submitInvoices(stage: Stage, mcp: McpSession, prefix: string, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => uniqueName(prefix));
-  for (const id of ids) await call(mcp, 'process_invoice', sampleInvoice(id));
+  await fewAtATime(ids, (id) => call(mcp, 'process_invoice', sampleInvoice(id)));
   await Promise.all(ids.map((id) => waitFor(() => statusOf(stage, id), (s) => s.state === 'AWAITING_APPROVAL', 60_000)));
   return ids;
 }
 
 function statusOf(stage: Stage, invoiceId: string): Promise<InvoiceStatus> {
   return stage.client.workflow.getHandle(invoiceWorkflowId(invoiceId)).query(getInvoiceStatus);
+}
+
+/** Approves every invoice through the MCP server, a few at a time, as several people clicking would. */
+async function approveAll(mcp: McpSession, ids: string[]): Promise<void> {
+  await fewAtATime(ids, (id) => call(mcp, 'approve_invoice', { invoice_id: id, approved_by: 'alice' }));
+}
+
+/** Runs `fn` for every item, at most 5 at once: quicker than one by one, gentler than all at once. */
+async function fewAtATime<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: 5 }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  }));
 }
 
 /** Waits for every invoice's workflow to finish, and returns the final statuses. */
@@ -170,7 +183,7 @@ export async function sceneAssistantGoesAway(stage: Stage, count: number): Promi
   );
   const found = ids.filter((id) => waiting.some((i) => i.invoiceId === id)).length;
   say(`  It finds ${found}/${count} of them waiting, and approves each one.`);
-  for (const id of ids) await call(second, 'approve_invoice', { invoice_id: id, approved_by: 'alice' });
+  await approveAll(second, ids);
   const finals = await outcomes(stage, ids);
   await second.close();
   return verdict(1, ids, finals, stage.ledger, { 'all found by the new server': found === count });
@@ -187,19 +200,22 @@ export async function sceneWorkerDies(stage: Stage, count: number, worker: Scrip
   const { say } = stage.options;
   const mcp = await stage.openMcp();
   const ids = await submitInvoices(stage, mcp, 'S2', count);
-  for (const id of ids) await call(mcp, 'approve_invoice', { invoice_id: id, approved_by: 'alice' });
+  await approveAll(mcp, ids);
   await mcp.close();
   say(`  ${count} invoices approved; ${count * 3} lines are being paid (${stage.options.paymentDelayMs} ms per charge).`);
 
   const chargedSoFar = () => stage.ledger.charges().filter((c) => ids.some((id) => c.reference.startsWith(`invoice-${id}/`))).length;
-  // Two crashes at different points: early in the run and past the middle.
-  for (const fraction of [0.2, 0.6]) {
-    const at = Math.max(1, Math.floor(count * 3 * fraction));
-    await waitFor(async () => chargedSoFar(), (n) => n >= at, 60_000);
+  // Two crashes, each of a worker that is busy paying: the next worker starts while the doomed one
+  // works (starting takes seconds), and the doomed one dies once it has made a few more charges
+  // of its own, so it always has payments in flight.
+  for (let crash = 0; crash < 2; crash++) {
+    const next = stage.startWorker();
+    const before = chargedSoFar();
+    await waitFor(async () => chargedSoFar(), (n) => n >= Math.min(before + Math.ceil(count / 4), count * 3 - 1), 60_000);
     await worker.kill('SIGKILL');
     say(`  ✝ ${worker.name} killed (SIGKILL) after ${chargedSoFar()} of ${count * 3} charges, with payments in flight.`);
-    worker = await stage.startWorker();
-    say(`  ${worker.name} started; Temporal hands it the interrupted work.`);
+    worker = await next;
+    say(`  ${worker.name} takes over; after the 3 s heartbeat timeout Temporal retries the interrupted payments there.`);
   }
   const finals = await outcomes(stage, ids);
   return { verdict: verdict(2, ids, finals, stage.ledger, {}), worker };
@@ -230,7 +246,7 @@ export async function sceneTemporalRestarts(stage: Stage, count: number): Promis
   const deadlinesKept = after.every((s, i) => s.approvalDeadline === deadlinesBefore[i]);
   say(`  After the restart: ${stillWaiting}/${count} still AWAITING_APPROVAL, deadlines ${deadlinesKept ? 'unchanged' : 'CHANGED'}. Approving them ...`);
   // The same MCP server as before the restart: its Temporal client reconnected by itself.
-  for (const id of ids) await call(mcp, 'approve_invoice', { invoice_id: id, approved_by: 'alice' });
+  await approveAll(mcp, ids);
   const finals = await outcomes(stage, ids);
   await mcp.close();
   return verdict(3, ids, finals, stage.ledger, { 'still waiting after restart': stillWaiting === count, 'deadlines unchanged': deadlinesKept });
