@@ -6,7 +6,7 @@
  *     <!-- quotes: shared/connection.ts tutorials/05-mcp-server/server.ts -->
  *     | stop the worker | `No worker is polling task queue "invoices-05": none answered within 3 s.` |
  *
- * The block is the next paragraph, list, table or fenced code block. In prose, every inline code
+ * The block is the next paragraph, list item, table or fenced code block. In prose, every inline code
  * span that contains a space is a quote; in a fenced block, every non-blank line is. A quote
  * passes when it is part of a string the named files can produce:
  * - a string literal, with literals joined by `+` read as one, and each `${...}` of a template
@@ -54,11 +54,16 @@ export function findQuotes(markdown: string): QuotesMarker[] {
       for (let k = j + 1; k < close && k < lines.length; k++) if (lines[k].trim()) marker.quotes.push({ line: k + 1, text: lines[k].trim() });
       i = close;
     } else {
-      for (; j < lines.length && lines[j].trim(); j++) {
-        for (const span of lines[j].matchAll(/(`+)(.+?)\1/g)) {
-          const text = span[2].trim();
-          if (text.includes(' ')) marker.quotes.push({ line: j + 1, text });
-        }
+      const first = j;
+      // The paragraph, table or list item: up to a blank line or the next list item.
+      do j++;
+      while (j < lines.length && lines[j].trim() && !/^\s*([-*+]|\d+\.)\s/.test(lines[j]));
+      // Spans may wrap across lines of the paragraph.
+      const block = lines.slice(first, j).join('\n');
+      for (const span of block.matchAll(/(`+)([^`][\s\S]*?)\1/g)) {
+        const text = span[2].replace(/\s+/g, ' ').trim();
+        const line = first + 1 + (block.slice(0, span.index).match(/\n/g)?.length ?? 0);
+        if (text.includes(' ')) marker.quotes.push({ line, text });
       }
       i = j;
     }
