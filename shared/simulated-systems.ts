@@ -3,17 +3,21 @@
  * payment gateway that charges lines. They are not the lesson, so they live here; what the
  * steps teach is how a workflow copes when such systems are slow, flaky or say no.
  *
- * Switches (environment variables read by every step's worker, or options in tests):
+ * Switches, read by every step's worker from its command line or its environment (options in tests).
+ * The flags work in every shell, PowerShell and cmd included; a flag wins over its variable:
  *
- * | variable | effect |
- * | --- | --- |
- * | `GATEWAY_FAIL_FIRST=N` | the first N charges fail with a transient "gateway unavailable" error |
- * | `GATEWAY_DECLINE_OVER=X` | a charge above amount X is declined: "insufficient funds", not worth retrying |
- * | `ERP_FAIL_FIRST=N` | the first N ERP checks fail with a transient "ERP timeout" |
- * | `ERP_MAX_TOTAL=X` | an invoice whose total is above X does not match its purchase order (default 100000) |
+ * | flag | variable | effect |
+ * | --- | --- | --- |
+ * | `--gateway-fail-first N` | `GATEWAY_FAIL_FIRST=N` | the first N charges fail with a transient "gateway unavailable" error |
+ * | `--gateway-decline-over X` | `GATEWAY_DECLINE_OVER=X` | a charge above amount X is declined: "insufficient funds", not worth retrying |
+ * | `--erp-fail-first N` | `ERP_FAIL_FIRST=N` | the first N ERP checks fail with a transient "ERP timeout" |
+ * | `--erp-max-total X` | `ERP_MAX_TOTAL=X` | an invoice whose total is above X does not match its purchase order (default 100000) |
+ *
+ * e.g. `npx tsx tutorials/01-activities/worker.ts --gateway-fail-first 3`.
  *
  * @module
  */
+import { parseArgs } from 'node:util';
 import { invoiceTotal, type Invoice } from './invoice.js';
 
 /** Options of the simulated systems; all off by default. */
@@ -96,20 +100,67 @@ export class Erp {
   }
 }
 
-/** Reads the switches from the environment; a malformed value is an error, not a silent default. */
-export function simulationFromEnv(env: NodeJS.ProcessEnv = process.env): SimulationOptions {
-  return {
-    gatewayFailFirst: numberVar(env, 'GATEWAY_FAIL_FIRST'),
-    gatewayDeclineOver: numberVar(env, 'GATEWAY_DECLINE_OVER'),
-    erpFailFirst: numberVar(env, 'ERP_FAIL_FIRST'),
-    erpMaxTotal: numberVar(env, 'ERP_MAX_TOTAL'),
-  };
+/** Each switch: its flag, its environment variable, and the option it sets. */
+const SWITCHES = [
+  { flag: 'gateway-fail-first', envVar: 'GATEWAY_FAIL_FIRST', option: 'gatewayFailFirst', example: '3' },
+  { flag: 'gateway-decline-over', envVar: 'GATEWAY_DECLINE_OVER', option: 'gatewayDeclineOver', example: '100' },
+  { flag: 'erp-fail-first', envVar: 'ERP_FAIL_FIRST', option: 'erpFailFirst', example: '2' },
+  { flag: 'erp-max-total', envVar: 'ERP_MAX_TOTAL', option: 'erpMaxTotal', example: '100' },
+] as const satisfies readonly { flag: string; envVar: string; option: keyof SimulationOptions; example: string }[];
+
+/**
+ * Reads the switches from the worker's command line and from the environment; a flag wins over
+ * its variable. A malformed value is an error naming the flag or variable, not a silent default.
+ * Other arguments are left alone (a worker may have flags of its own), except an unknown
+ * `--gateway-...` or `--erp-...` flag: that is a typo of a switch, and ignoring it would run the
+ * worker without the failure the learner asked for.
+ *
+ * @param env - the environment; defaults to `process.env`.
+ * @param argv - the arguments after the script; defaults to `process.argv.slice(2)`.
+ */
+export function simulationFromEnv(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): SimulationOptions {
+  const flags = simulationFlags(argv);
+  const options: SimulationOptions = {};
+  for (const s of SWITCHES) {
+    options[s.option] = flags[s.option] ?? numberVar(env, s.envVar);
+  }
+  return options;
+}
+
+/** Only the switches given as flags, e.g. `['--gateway-fail-first', '3']` → `{ gatewayFailFirst: 3 }`. */
+export function simulationFlags(argv: string[]): SimulationOptions {
+  const { tokens } = parseArgs({
+    args: argv,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+    options: Object.fromEntries(SWITCHES.map((s) => [s.flag, { type: 'string' as const }])),
+  });
+  const options: SimulationOptions = {};
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const known = SWITCHES.find((s) => s.flag === token.name);
+    if (!known) {
+      if (/^(gateway|erp)-/.test(token.name)) {
+        throw new Error(`${token.rawName} is not a switch of the simulated systems; they are ${SWITCHES.map((s) => `--${s.flag}`).join(', ')}.`);
+      }
+      continue;
+    }
+    const usage = `for example --${known.flag} ${known.example}`;
+    if (token.value === undefined) throw new Error(`--${known.flag} needs a number of 0 or more after it, ${usage}.`);
+    options[known.option] = parseCount(token.value, `--${known.flag}`, usage);
+  }
+  return options;
 }
 
 function numberVar(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of 0 or more, not "${raw}".`);
+  return parseCount(raw, name, `for example ${name}=${SWITCHES.find((s) => s.envVar === name)?.example ?? '3'}`);
+}
+
+function parseCount(raw: string, name: string, usage: string): number {
+  const value = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of 0 or more, not "${raw}" (${usage}).`);
   return value;
 }
