@@ -1,0 +1,195 @@
+// Proof for step 08: the workflow changed while invoices were in flight, safely.
+//   1. The unsafe change (workflows-unsafe.ts) fails replay of an invoice approved on the old code
+//      with a non-determinism error: caught here, not by a stuck invoice in production.
+//   2. The change behind patched() (workflows.ts) replays every recorded history cleanly.
+//   3. On a real dev server: an invoice waits for approval on the old code (workflows-v1.ts), the
+//      worker is replaced by one running the new code, the invoice is approved, and it is paid on
+//      the old path (no notification); a new invoice takes the new path.
+// And what an operator sees: the summary, details and current details, the timer's and the
+// activities' summaries, read back through describe(), the metadata query and the history.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DeterminismViolationError, workflowMetadataQuery } from '@temporalio/workflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existingExecutable, REPO_ROOT } from '../../shared/binaries.js';
+import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
+import { Erp } from '../../shared/simulated-systems.js';
+import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
+import { createActivities, Outbox } from './activities.js';
+import { LedgerGateway } from './ledger.js';
+import { approveInvoice, getInvoiceStatus, invoiceMetadata, InvoiceWorkflow, NOTIFY_CUSTOMER_PATCH } from './workflows.js';
+
+const HISTORIES = new URL('./histories/', import.meta.url);
+/** The histories recorded from the code before the change (`npm run histories:record`). */
+const v1Files = readdirSync(HISTORIES).filter((f) => f.startsWith('v1-')).sort();
+const allFiles = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+const history = (file: string) => ({ workflowId: file, history: JSON.parse(readFileSync(new URL(file, HISTORIES), 'utf8')) });
+
+let env: TestWorkflowEnvironment;
+let bundles: { v1: WorkflowBundle; unsafe: WorkflowBundle; patched: WorkflowBundle };
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-08-'));
+  // The server starts while the three versions of the workflow are bundled.
+  [env, bundles] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: { executable: existingExecutable('cli'), ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
+    }),
+    (async () => ({
+      v1: await bundleOnce(new URL('./workflows-v1.ts', import.meta.url)),
+      unsafe: await bundleOnce(new URL('./workflows-unsafe.ts', import.meta.url)),
+      patched: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
+    }))(),
+  ]);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Replays `files` against a bundle; returns each file's error, or undefined when it replayed cleanly. */
+async function replay(workflowBundle: WorkflowBundle, files: string[]): Promise<Record<string, Error | undefined>> {
+  const errors: Record<string, Error | undefined> = {};
+  // #region replay
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, files.map(history))) {
+    errors[result.workflowId] = result.error;
+  }
+  // #endregion replay
+  return errors;
+}
+
+describe('08-versioning: replaying invoices recorded on the old code', () => {
+  it('has an approved, a rejected, a timed-out and a failed invoice from the old code', () => {
+    expect(v1Files).toEqual(['v1-approved.json', 'v1-failed.json', 'v1-rejected.json', 'v1-timed-out.json']);
+  });
+
+  it('proof 1: the unsafe change fails replay of the approved invoice with a non-determinism error', async () => {
+    const started = performance.now();
+    const errors = await replay(bundles.unsafe, v1Files);
+    const error = errors['v1-approved.json'];
+    expect(error).toBeInstanceOf(DeterminismViolationError);
+    expect(error?.message).toMatch(/Nondeterminism error: Activity type of scheduled event 'processPayment' does not match activity type of activity command 'notifyCustomer'/);
+    // The others never got as far as the change, so they replay: only a fixture for every path catches everything.
+    expect(errors).toMatchObject({ 'v1-failed.json': undefined, 'v1-rejected.json': undefined, 'v1-timed-out.json': undefined });
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('proof 2: the change behind patched() replays every history, old and new, cleanly', async () => {
+    const errors = await replay(bundles.patched, allFiles);
+    expect(Object.keys(errors)).toEqual(allFiles);
+    expect(Object.entries(errors).filter(([, error]) => error)).toEqual([]);
+  });
+});
+
+/** The activity types in a workflow's history, in order, and whether it carries the patch marker. */
+async function pathOf(handle: WorkflowHandle) {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return {
+    activities: events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : [])),
+    patchMarker: events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
+  };
+}
+
+/** A summary attached to a history event (timer, activity), decoded. */
+function summaryOf(event: { userMetadata?: { summary?: unknown } | null }): string | undefined {
+  const payload = event.userMetadata?.summary;
+  return payload ? defaultPayloadConverter.fromPayload(payload as never) : undefined;
+}
+
+describe('08-versioning: a deploy while an invoice waits for approval', () => {
+  it('proof 3: an invoice started on the old code is approved on the new code and paid on the old path; a new one is notified first', async () => {
+    const taskQueue = uniqueName('tq');
+    const outbox = new Outbox();
+    const activities = createActivities(new Erp(), new LedgerGateway(join(dir, 'ledger.jsonl')), outbox);
+    const old = sampleInvoice(uniqueName('INV-OLD'));
+    const oldHandle = env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(old.id));
+
+    // #region deploy
+    // The old code: the invoice is validated and waits for approval.
+    const oldWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.v1, activities });
+    await oldWorker.runUntil(async () => {
+      await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: oldHandle.workflowId, args: [old], ...invoiceMetadata(old) });
+      await waitFor(() => oldHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+    }); // the old worker is shut down here: the deploy
+
+    // The new code takes over the same task queue; the waiting invoice is approved there.
+    const newWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.patched, activities });
+    // #endregion deploy
+    const fresh = sampleInvoice(uniqueName('INV-NEW'));
+    const [oldResult, freshResult, freshHandle] = await newWorker.runUntil(async () => {
+      const freshHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(fresh.id), args: [fresh] });
+      await waitFor(() => freshHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      await oldHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
+      await freshHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
+      return [await oldHandle.result(), await freshHandle.result(), freshHandle] as const;
+    });
+
+    // The old invoice: paid in full, on the old path: no notification, no patch marker.
+    expect(oldResult).toMatchObject({ state: 'PAID', linesPaid: 3, amountPaid: 268.49, decision: { approved: true, by: 'alice' } });
+    expect(await pathOf(oldHandle)).toEqual({ activities: ['validateInvoice', 'processPayment', 'processPayment', 'processPayment'], patchMarker: false });
+    // The new invoice: the customer was told, before the money moved.
+    expect(freshResult).toMatchObject({ state: 'PAID', linesPaid: 3, amountPaid: 268.49 });
+    expect(await pathOf(freshHandle)).toEqual({
+      activities: ['validateInvoice', 'notifyCustomer', 'processPayment', 'processPayment', 'processPayment'],
+      patchMarker: true,
+    });
+    expect(outbox.sent.map((n) => n.invoiceId)).toEqual([fresh.id]);
+    expect(NOTIFY_CUSTOMER_PATCH).toBe('notify-customer-before-payment');
+  });
+});
+
+describe('08-versioning: what an operator sees in the Web UI', () => {
+  it('a summary and details from the start, current details that follow the state, named timer and activities', async () => {
+    const taskQueue = uniqueName('tq');
+    const invoice = { ...sampleInvoice(uniqueName('INV')), customer: 'ACME Corp' };
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundles.patched,
+      activities: createActivities(new Erp(), new LedgerGateway(join(dir, 'ledger-ui.jsonl')), new Outbox()),
+    });
+    await worker.runUntil(async () => {
+      // #region start-with-metadata
+      const handle = await env.client.workflow.start(InvoiceWorkflow, {
+        taskQueue,
+        workflowId: invoiceWorkflowId(invoice.id),
+        args: [invoice, { approvalTimeout: '2 hours' }],
+        ...invoiceMetadata(invoice, '2 hours'), // staticSummary and staticDetails
+      });
+      // #endregion start-with-metadata
+      const waiting = await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+
+      // #region read-metadata
+      const description = await handle.describe();
+      expect(await description.staticSummary()).toBe(`Invoice ${invoice.id} · ACME Corp · 268.49`);
+      expect(await description.staticDetails()).toBe(
+        '**ACME Corp**, 3 line(s), approval within 2 hours:\n\n1. Laptop stand: 49.99\n2. USB-C dock: 129.00\n3. Ergonomic keyboard: 89.50',
+      );
+      // Current details change with the state; the Web UI reads them with this built-in query.
+      const metadata = await handle.query(workflowMetadataQuery);
+      expect(metadata.currentDetails).toBe(`Waiting for approval until ${waiting.approvalDeadline}.`);
+      // #endregion read-metadata
+
+      await handle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
+      await handle.result();
+      expect((await handle.query(workflowMetadataQuery)).currentDetails).toBe('Paid 268.49 in 3 charge(s), approved by alice.');
+
+      // The timeline, as the Web UI draws it from the history.
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.timerStartedEventAttributes).map(summaryOf)).toEqual(['approval deadline']);
+      expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map(summaryOf)).toEqual([
+        'check invoice with the ERP',
+        'notify ACME Corp',
+        'charge line 1: Laptop stand 49.99',
+        'charge line 2: USB-C dock 129.00',
+        'charge line 3: Ergonomic keyboard 89.50',
+      ]);
+    });
+  });
+});
