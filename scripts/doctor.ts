@@ -15,7 +15,7 @@ import { homedir } from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { BINARIES, findBinary, REPO_ROOT, type BinaryKind } from '../shared/binaries.js';
 import { loadTemporalSettings, splitHostPort, type TemporalSettings } from '../shared/config.js';
 import { isEntryPoint, runMain } from '../shared/log.js';
@@ -192,6 +192,8 @@ const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 /** Whether Temporal answers at the configured address, or else whether `npm run temporal` could start there. */
 async function temporalVerdict(settings: TemporalSettings, timeoutMs: number): Promise<{ verdict: Verdict; connection?: Connection }> {
   const [host, port] = splitHostPort(settings.address);
+  // Imported here, not at the top: stop-worker imports this module and must start fast.
+  const { Connection } = await import('@temporalio/client');
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: timeoutMs });
