@@ -1,0 +1,341 @@
+// Proof for step 07: MCP's own long-running features, each through a real MCP client, against a
+// real Temporal dev server: tasks (full life, a server restart, two servers at once, cancel),
+// elicitation, progress and resource subscriptions, and the ordinary tools for a client with none.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CallToolResultSchema,
+  ElicitRequestSchema,
+  ResourceUpdatedNotificationSchema,
+  type CallToolResult,
+  type ClientCapabilities,
+  type ElicitResult,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
+import { WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existingExecutable, REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
+import { invoiceWorkflowId, sampleInvoice, type Invoice } from '../../shared/invoice.js';
+import { startScript, type ScriptProcess } from '../../shared/processes.js';
+import { Erp } from '../../shared/simulated-systems.js';
+import { bundleOnce, freePort, uniqueName, waitFor } from '../../shared/testing.js';
+import { createActivities } from './activities.js';
+import { LedgerGateway } from './ledger.js';
+import { getInvoiceStatus, TASK_QUEUE, type InvoiceState } from './workflows.js';
+
+const SERVER = new URL('./server.ts', import.meta.url);
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let dir: string;
+let gateway: LedgerGateway;
+let temporalAddress: string;
+const cleanup: (() => Promise<unknown>)[] = [];
+/** A client with every feature, like the Inspector or an IDE client; and one with none, like Claude Desktop. */
+let full: Client;
+let bare: Awaited<ReturnType<typeof stdioClient>>;
+/** The human at the full client, scripted: how the form is answered, per invoice; and which invoices were asked about. */
+const answers = new Map<string, ElicitResult>();
+const asked: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-07-'));
+  const port = await freePort();
+  temporalAddress = `127.0.0.1:${port}`;
+  // The MCP servers connect to Temporal on their first call, so they start while Temporal does.
+  const clients = Promise.all([stdioClient(FULL), stdioClient()]);
+  // #region test-env
+  // A real `temporal server start-dev`: Updates, waits and polling run in real time.
+  env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: existingExecutable('cli'), ip: '127.0.0.1', port, log: { format: 'pretty', level: 'error' } },
+  });
+  // Each charge takes 200 ms, so a test can catch an invoice while it is PAYING.
+  gateway = new LedgerGateway(join(dir, 'ledger.jsonl'), 200);
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
+    activities: createActivities(new Erp(), gateway),
+  });
+  running = worker.run();
+  // #endregion test-env
+  [{ client: full }, bare] = await clients;
+  full.setRequestHandler(ElicitRequestSchema, async (request) => {
+    const invoiceId = [...answers.keys()].find((id) => request.params.message.includes(id))!;
+    asked.push(invoiceId);
+    return answers.get(invoiceId)!;
+  });
+}, 60_000);
+
+afterAll(async () => {
+  for (const close of cleanup.reverse()) await close().catch(() => {});
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// #region mcp-clients
+/** A client as an IDE or the Inspector has it: tasks, and forms when asked for. */
+const FULL: ClientCapabilities = { tasks: { list: {}, cancel: {} }, elicitation: { form: {} } };
+
+/** Spawns this step's server on stdio, as a host does, and connects a client with `capabilities`. */
+async function stdioClient(capabilities: ClientCapabilities = {}) {
+  const { command, args } = tsxCommand(SERVER);
+  const transport = new StdioClientTransport({ command, args, env: { ...(process.env as Record<string, string>), TEMPORAL_ADDRESS: temporalAddress }, stderr: 'ignore' });
+  const client = new Client({ name: 'test-07', version: '1.0.0' }, { capabilities });
+  await client.connect(transport);
+  cleanup.push(() => client.close());
+  return { client, transport };
+}
+
+/** Starts this step's server on Streamable HTTP, as a second process, and connects a client. */
+async function httpServerAndClient() {
+  const port = await freePort();
+  const server = await startScript(SERVER, {
+    name: `server :${port}`,
+    args: ['--http', '--port', String(port)],
+    env: { TEMPORAL_ADDRESS: temporalAddress },
+    readyWhen: /serving Streamable HTTP/,
+  });
+  cleanup.push(() => server.kill());
+  const client = new Client({ name: 'test-07-http', version: '1.0.0' }, { capabilities: { tasks: { list: {}, cancel: {} } } });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
+  cleanup.push(() => client.close());
+  return { server, client };
+}
+
+/** Calls process_invoice as a task: returns the task the server created, without waiting for it. */
+async function createTask(client: Client, invoice: Invoice, ttl = 10 * 60_000) {
+  const stream = client.experimental.tasks.callToolStream({ name: 'process_invoice', arguments: invoice }, CallToolResultSchema, { task: { ttl } });
+  for await (const message of stream) {
+    if (message.type === 'taskCreated') return message.task;
+    throw new Error(`expected a task, got ${JSON.stringify(message)}`);
+  }
+  throw new Error('no task');
+}
+// #endregion mcp-clients
+
+const newInvoice = () => sampleInvoice(uniqueName('INV'));
+const structured = (r: unknown) => (r as CallToolResult).structuredContent as Record<string, any>;
+const call = async (client: Client, name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
+const textOf = (r: CallToolResult) => (r.content[0] as { text: string }).text;
+const chargesOf = (invoiceId: string) => gateway.charges().filter((c) => c.reference.startsWith(`invoice-${invoiceId}/`));
+const taskStatusBecomes = (client: Client, taskId: string, status: string) =>
+  waitFor(() => client.experimental.tasks.getTask(taskId), (t) => t.status === status);
+const stateBecomes = (client: Client, invoiceId: string, state: InvoiceState) =>
+  waitFor(async () => structured(await call(client, 'get_invoice_status', { invoice_id: invoiceId })).state, (s) => s === state);
+
+describe.concurrent('07-mcp-native', () => {
+  // #region test-task-life
+  it('task full life: create, tasks/get shows input_required, approve, tasks/result shows PAID', async () => {
+    const client = full;
+    const invoice = newInvoice();
+    const task = await createTask(client, invoice, 120_000);
+    expect(task).toMatchObject({ taskId: invoiceWorkflowId(invoice.id), status: 'working', ttl: 120_000, pollInterval: 1000 });
+
+    const waiting = await taskStatusBecomes(client, task.taskId, 'input_required');
+    expect(waiting.statusMessage).toMatch(/awaits a human decision/);
+    const { tasks } = await client.experimental.tasks.listTasks();
+    expect(tasks.map((t) => t.taskId)).toContain(task.taskId); // from Temporal's visibility
+
+    const approved = await call(client, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' });
+    expect(approved.isError, textOf(approved)).toBeFalsy();
+    const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema); // waits until the task ends
+    expect(structured(result)).toMatchObject({ state: 'PAID', amountPaid: 268.49, decision: { approved: true, by: 'alice' } });
+    expect((await client.experimental.tasks.getTask(task.taskId)).status).toBe('completed');
+    expect(chargesOf(invoice.id)).toHaveLength(3);
+  });
+  // #endregion test-task-life
+
+  it('a client without tasks gets the immediate answer of step 05, and the ordinary tools work', async () => {
+    const { client } = bare; // no capabilities at all, like Claude Desktop
+    const { tools } = await client.listTools();
+    expect(tools.find((t) => t.name === 'process_invoice')?.execution?.taskSupport).toBe('optional');
+    const invoice = newInvoice();
+    const started = Date.now();
+    const submitted = await call(client, 'process_invoice', invoice);
+    expect(Date.now() - started).toBeLessThan(3_000); // not held until the invoice is paid
+    expect(structured(submitted)).toMatchObject({ invoiceId: invoice.id, state: 'VALIDATING', taskId: invoiceWorkflowId(invoice.id) });
+    await stateBecomes(client, invoice.id, 'AWAITING_APPROVAL');
+    await call(client, 'reject_invoice', { invoice_id: invoice.id, rejected_by: 'bob', reason: 'duplicate' });
+    await stateBecomes(client, invoice.id, 'REJECTED');
+
+    const again = await call(client, 'process_invoice', invoice);
+    expect(again.isError).toBe(true);
+    expect(textOf(again)).toMatch(/already submitted.*not started again/);
+  });
+
+  // #region test-restart
+  it('tasks survive the server: 5 tasks, the server killed twice, every task still readable from a new client', { timeout: 30_000 }, async () => {
+    const first = await stdioClient(FULL);
+    const invoices = Array.from({ length: 5 }, newInvoice);
+    const tasks = await Promise.all(invoices.map((invoice) => createTask(first.client, invoice)));
+    await Promise.all(tasks.map((t) => taskStatusBecomes(first.client, t.taskId, 'input_required')));
+    let pid = first.transport.pid!;
+    const readable: number[] = [];
+    for (let restart = 1; restart <= 2; restart++) {
+      process.kill(pid, 'SIGKILL'); // the server dies with everything in its memory
+      const next = await stdioClient(FULL); // a new process, a new connection, a new session
+      pid = next.transport.pid!;
+      const seen = await Promise.all(tasks.map((t) => next.client.experimental.tasks.getTask(t.taskId)));
+      readable.push(seen.filter((t) => t.status === 'input_required').length);
+      if (restart === 2) {
+        await call(next.client, 'approve_invoice', { invoice_id: invoices[0].id, approved_by: 'carol' });
+        const result = await next.client.experimental.tasks.getTaskResult(tasks[0].taskId, CallToolResultSchema);
+        expect(structured(result).state).toBe('PAID');
+      }
+    }
+    expect(readable).toEqual([5, 5]); // tasks created: 5; restarts: 2; still readable: 5 after each
+  });
+  // #endregion test-restart
+
+  // #region test-scale-out
+  it('scale-out: a task created through one HTTP server is read, approved and its result fetched through another', { timeout: 30_000 }, async () => {
+    const [a, b] = await Promise.all([httpServerAndClient(), httpServerAndClient()]);
+    const invoice = newInvoice();
+    const task = await createTask(a.client, invoice);
+    expect((await taskStatusBecomes(b.client, task.taskId, 'input_required')).taskId).toBe(task.taskId);
+    const approved = await call(b.client, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'dave' });
+    expect(approved.isError, textOf(approved)).toBeFalsy();
+    const result = await b.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(structured(result)).toMatchObject({ state: 'PAID', decision: { by: 'dave' } });
+    expect((await a.client.experimental.tasks.getTask(task.taskId)).status).toBe('completed');
+  });
+  // #endregion test-scale-out
+
+  // #region test-cancel
+  it('task cancel: a waiting invoice is cancelled (nothing paid); a PAYING one is refused and ends PAID, never half-paid', async () => {
+    const client = full;
+    const waiting = newInvoice();
+    const task = await createTask(client, waiting);
+    await taskStatusBecomes(client, task.taskId, 'input_required');
+    const cancelled = await client.experimental.tasks.cancelTask(task.taskId);
+    expect(cancelled.status).toBe('cancelled');
+    const handle = env.client.workflow.getHandle(task.taskId);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    expect((await handle.query(getInvoiceStatus)).state).toBe('CANCELLED');
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(chargesOf(waiting.id)).toHaveLength(0);
+    const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/cancelled before anything was paid/);
+
+    const paying = newInvoice();
+    const payingTask = await createTask(client, paying);
+    await taskStatusBecomes(client, payingTask.taskId, 'input_required');
+    await call(client, 'approve_invoice', { invoice_id: paying.id, approved_by: 'erin' });
+    await stateBecomes(client, paying.id, 'PAYING');
+    await expect(client.experimental.tasks.cancelTask(payingTask.taskId)).rejects.toThrow(/is PAYING, so it was not cancelled.*half-paid/);
+    const paid = await client.experimental.tasks.getTaskResult(payingTask.taskId, CallToolResultSchema);
+    expect(structured(paid).state).toBe('PAID');
+    expect(chargesOf(paying.id)).toHaveLength(3);
+  });
+  // #endregion test-cancel
+
+  // #region test-elicitation
+  it('elicitation: accept → PAID; decline → still waiting; an invalid answer → refused; no capability → no request', async () => {
+    const client = full; // answers the form as scripted in `answers`
+    const [accept, decline, invalid, plain] = [newInvoice(), newInvoice(), newInvoice(), newInvoice()];
+    answers.set(accept.id, { action: 'accept', content: { decision: 'approve', name: 'frank' } });
+    answers.set(decline.id, { action: 'decline' });
+    answers.set(invalid.id, { action: 'accept', content: { decision: 'reject', name: 'grace' } }); // no reason
+    for (const invoice of [accept, decline, invalid, plain]) await call(client, 'process_invoice', invoice);
+    await Promise.all([accept, decline, invalid, plain].map((i) => stateBecomes(client, i.id, 'AWAITING_APPROVAL')));
+
+    const approved = await call(client, 'request_approval', { invoice_id: accept.id });
+    expect(structured(approved)).toMatchObject({ outcome: 'approved', state: 'PAYING' });
+    await stateBecomes(client, accept.id, 'PAID');
+    const status = structured(await call(client, 'get_invoice_status', { invoice_id: accept.id }));
+    expect(status.decision).toMatchObject({ approved: true, by: 'frank' });
+
+    expect(structured(await call(client, 'request_approval', { invoice_id: decline.id }))).toMatchObject({ outcome: 'declined', state: 'AWAITING_APPROVAL' });
+    const refused = await call(client, 'request_approval', { invoice_id: invalid.id });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(/not valid.*a rejection needs a reason.*still awaits a decision/);
+    for (const i of [decline, invalid]) {
+      const after = structured(await call(client, 'get_invoice_status', { invoice_id: i.id }));
+      expect(after).toMatchObject({ state: 'AWAITING_APPROVAL', decision: null });
+    }
+    expect(asked.filter((id) => [accept.id, decline.id, invalid.id, plain.id].includes(id)).sort()).toEqual([accept.id, decline.id, invalid.id].sort());
+
+    // A client that does not advertise elicitation: the server must not send it a request at all.
+    const received: JSONRPCMessage[] = [];
+    const deliver = bare.transport.onmessage!;
+    bare.transport.onmessage = (message) => {
+      received.push(message);
+      deliver(message);
+    };
+    const notSupported = await call(bare.client, 'request_approval', { invoice_id: plain.id });
+    expect(structured(notSupported)).toMatchObject({ outcome: 'not_supported' });
+    expect(textOf(notSupported)).toMatch(/cannot show forms.*approve_invoice or reject_invoice/);
+    expect(received.filter((m) => 'method' in m && m.method === 'elicitation/create')).toEqual([]);
+    expect(structured(await call(bare.client, 'get_invoice_status', { invoice_id: plain.id })).state).toBe('AWAITING_APPROVAL');
+  });
+  // #endregion test-elicitation
+
+  // #region test-progress
+  it('progress: a 5 s wait succeeds under a 3 s request timeout because progress resets it; a change ends the wait early', async () => {
+    const client = full;
+    const invoice = newInvoice();
+    await call(client, 'process_invoice', invoice);
+    await stateBecomes(client, invoice.id, 'AWAITING_APPROVAL');
+
+    const progress: number[] = [];
+    const started = Date.now();
+    const wait = { name: 'wait_for_invoice', arguments: { invoice_id: invoice.id, timeout_seconds: 5 } };
+    const [waited, withoutReset] = await Promise.allSettled([
+      client.callTool(wait, undefined, { timeout: 3_000, resetTimeoutOnProgress: true, onprogress: (p) => progress.push(p.progress) }),
+      // The same wait without resetting on progress times out: the progress is what keeps the first alive.
+      client.callTool(wait, undefined, { timeout: 3_000, onprogress: () => {} }),
+    ]);
+    expect(waited.status === 'fulfilled' && structured(waited.value)).toMatchObject({ changed: false, state: 'AWAITING_APPROVAL' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(withoutReset.status === 'rejected' && String(withoutReset.reason)).toMatch(/timed out/i);
+
+    const early = Date.now();
+    const [changed] = await Promise.all([
+      call(client, 'wait_for_invoice', { invoice_id: invoice.id, timeout_seconds: 50 }),
+      new Promise((resolve) => setTimeout(resolve, 500)).then(() => call(client, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'heidi' })),
+    ]);
+    expect(structured(changed)).toMatchObject({ changed: true, waitedInState: 'AWAITING_APPROVAL' });
+    expect(Date.now() - early).toBeLessThan(5_000);
+  });
+  // #endregion test-progress
+
+  // #region test-resource
+  it('resource: invoice://{id} reads as JSON; a subscribed client is notified from AWAITING_APPROVAL to PAID', async () => {
+    const client = full;
+    const invoice = newInvoice();
+    const uri = `invoice://${invoice.id}`;
+    await call(client, 'process_invoice', invoice);
+    await stateBecomes(client, invoice.id, 'AWAITING_APPROVAL');
+    const read = async () => {
+      const [content] = (await client.readResource({ uri })).contents;
+      return JSON.parse('text' in content ? content.text : '') as { state: InvoiceState };
+    };
+    expect((await read()).state).toBe('AWAITING_APPROVAL');
+
+    const seen: InvoiceState[] = [];
+    const paid = new Promise<void>((resolve) =>
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+        if (n.params.uri !== uri) return;
+        const { state } = await read();
+        seen.push(state);
+        if (state === 'PAID') resolve();
+      }),
+    );
+    await client.subscribeResource({ uri });
+    await call(client, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'ivan' });
+    await paid;
+    expect(seen.at(-1)).toBe('PAID');
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+  });
+  // #endregion test-resource
+});

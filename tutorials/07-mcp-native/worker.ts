@@ -1,0 +1,45 @@
+// The worker: polls the step's task queue and runs its workflows and activities.
+// Run it with `npx tsx tutorials/07-mcp-native/worker.ts`; Ctrl-C stops it cleanly, and
+// `kill -9` stops it the hard way, which is the point of this step.
+//
+//   LEDGER_FILE        where the gateway's ledger lives (default .temporal/ledger-07.jsonl)
+//   PAYMENT_DELAY_MS   how long one charge takes (default 2000): a window to crash into
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { REPO_ROOT } from '../../shared/binaries.js';
+import { log, runMain } from '../../shared/log.js';
+import { Erp, simulationFromEnv } from '../../shared/simulated-systems.js';
+import { createActivities } from './activities.js';
+import { LedgerGateway } from './ledger.js';
+import { TASK_QUEUE } from './workflows.js';
+
+/** The ledger every worker of this step shares, unless LEDGER_FILE says otherwise. */
+const DEFAULT_LEDGER_FILE = join(REPO_ROOT, '.temporal', 'ledger-07.jsonl');
+
+runMain(async () => {
+  const delayMs = Number(process.env.PAYMENT_DELAY_MS ?? 2000);
+  if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error(`PAYMENT_DELAY_MS must be a number of 0 or more, not "${process.env.PAYMENT_DELAY_MS}".`);
+  // Step 06: a gateway that keeps its charges in a file, so workers in other processes share it.
+  const gateway = new LedgerGateway(process.env.LEDGER_FILE ?? DEFAULT_LEDGER_FILE, delayMs);
+  // #region run-worker
+  // Where Temporal is: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or a profile in the
+  // Temporal config file; with nothing set, the local dev server on localhost:7233.
+  const config = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(config.connectionOptions);
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.namespace,
+      taskQueue: TASK_QUEUE,
+      workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), // bundled for the workflow sandbox
+      activities: createActivities(new Erp(simulationFromEnv()), gateway),
+    });
+    log('worker', `polling task queue "${TASK_QUEUE}"; Ctrl-C to stop`);
+    await worker.run(); // until Ctrl-C or SIGTERM: then it finishes the tasks in hand and returns
+  } finally {
+    await connection.close();
+  }
+  // #endregion run-worker
+});
