@@ -12,7 +12,7 @@ import { freePort, startDevServerEnv, waitFor } from '../shared/testing.js';
 import { createWorker, workflowBundle } from '../shared/worker.js';
 import { createActivities } from '../tutorials/02-signals/activities.js';
 import { buildEntry, findServerStep, serverName } from './claude-config.js';
-import { diagnose, formatVerdict, nodeVerdict, type DoctorInputs, type Verdict } from './doctor.js';
+import { diagnose, formatVerdict, nodeVerdict, npmVerdict, type DoctorInputs, type Verdict } from './doctor.js';
 
 const ENGINES = '^20.19.0 || ^22.12.0 || >=24';
 const STEP_02_WORKFLOWS = new URL('../tutorials/02-signals/workflows.ts', import.meta.url);
@@ -66,6 +66,22 @@ describe('Node.js', () => {
       expect(v.fix).toMatch(/install Node\.js 24 LTS/);
     }
     expect(nodeVerdict('18.19.0', ENGINES).message).toBe(`Node.js 18.19.0 is not supported (this repository needs ${ENGINES})`);
+  });
+});
+
+describe('npm on Windows', () => {
+  it('warns about an npm whose PowerShell shim drops the flags after --, and says how to avoid it', () => {
+    for (const npm of ['10.8.2', '10.9.2', '11.3.0']) {
+      const v = npmVerdict(`npm/${npm} node/v22.12.0 win32 x64 workspaces/false`, 'win32');
+      expect(v?.status, npm).toBe('warn');
+      expect(v?.fix).toContain('npm.cmd run claude-config -- 05 --merge');
+    }
+    for (const npm of ['10.9.3', '11.4.0', '11.6.2']) expect(npmVerdict(`npm/${npm} node/v24.11.1 win32 x64`, 'win32')?.status, npm).toBe('ok');
+  });
+
+  it('says nothing elsewhere, or when npm did not start it', () => {
+    expect(npmVerdict('npm/10.8.2 node/v20.19.0 linux x64', 'linux')).toBeUndefined();
+    expect(npmVerdict(undefined, 'win32')).toBeUndefined();
   });
 });
 

@@ -52,6 +52,8 @@ export interface DoctorInputs {
   steps?: Step[];
   /** How long to wait for Temporal or the Web UI to answer (default 1500 ms). */
   timeoutMs?: number;
+  /** The OS (default `process.platform`): the npm check applies to Windows only. */
+  platform?: NodeJS.Platform;
 }
 
 /** The LTS lines the tutorial is tested on (CI runs 22 and 24; see package.json "//"). */
@@ -72,6 +74,8 @@ export async function diagnose(inputs: DoctorInputs = {}): Promise<Verdict[]> {
   const steps = inputs.steps ?? listSteps();
   const step = inputs.step === undefined ? undefined : findStep(inputs.step, steps);
   const verdicts: Verdict[] = [nodeVerdict(inputs.nodeVersion ?? process.versions.node, inputs.engines ?? readEngines())];
+  const npm = npmVerdict(env.npm_config_user_agent, inputs.platform ?? process.platform);
+  if (npm) verdicts.push(npm);
   verdicts.push(binaryVerdict('cli', env), binaryVerdict('testServer', env));
 
   let settings: TemporalSettings | undefined;
@@ -165,6 +169,27 @@ function satisfies(v: Version, range: string): boolean {
         }
       }),
   );
+}
+
+/**
+ * On Windows, the `npm.ps1` that PowerShell runs before npm 10.9.3 / 11.4.0 drops every flag after
+ * `--`: `npm run claude-config -- 05 --merge` would only print. `npm.cmd` is not affected.
+ *
+ * @param userAgent - `npm_config_user_agent`, e.g. `npm/10.8.2 node/v20.19.0 win32 x64 ...`; set when npm started us.
+ * @returns undefined when it does not apply (not Windows, or not started through npm).
+ */
+export function npmVerdict(userAgent: string | undefined, platform: NodeJS.Platform): Verdict | undefined {
+  if (platform !== 'win32') return undefined;
+  const v = parseVersion(/\bnpm\/(\d+\.\d+\.\d+)/.exec(userAgent ?? '')?.[1] ?? '');
+  if (!v) return undefined;
+  const fixed = v[0] === 10 ? compare(v, [10, 9, 3]) >= 0 : v[0] >= 11 ? compare(v, [11, 4, 0]) >= 0 : false;
+  if (fixed) return { check: 'npm', status: 'ok', message: `npm ${v.join('.')}` };
+  return {
+    check: 'npm',
+    status: 'warn',
+    message: `npm ${v.join('.')}: in PowerShell it drops the flags after \`--\` (npm run claude-config -- 05 --merge would not merge)`,
+    fix: 'in PowerShell type npm.cmd instead of npm (npm.cmd run claude-config -- 05 --merge), or update npm: npm install -g npm@10.9.3',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,17 +397,19 @@ async function workerVerdict(step: Step, settings: TemporalSettings | undefined,
 
 // ---------------------------------------------------------------------------------------------
 
-const USAGE = 'usage: npm run doctor [-- --step NN]';
+const USAGE = 'usage: npm run doctor [-- --step NN]    e.g. npm run doctor -- --step 02';
 
 async function main(argv: string[]): Promise<void> {
-  let values;
+  let values, positionals;
   try {
-    ({ values } = parseArgs({ args: argv, options: { step: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }));
+    ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { step: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }));
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${USAGE}`);
   }
   if (values.help) return void console.log(USAGE);
-  const verdicts = await diagnose({ step: values.step });
+  // `npm run doctor -- 02` works too: an old npm.ps1 in PowerShell passes on the 02 but eats --step.
+  if (positionals.length > 1 || (positionals.length === 1 && values.step !== undefined)) throw new Error(`Give one step.\n${USAGE}`);
+  const verdicts = await diagnose({ step: values.step ?? positionals[0] });
   for (const v of verdicts) console.log(formatVerdict(v));
   const failed = verdicts.filter((v) => v.status === 'fail').length;
   const warned = verdicts.filter((v) => v.status === 'warn').length;

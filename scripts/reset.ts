@@ -139,7 +139,10 @@ function main(argv: string[]): void {
     throw new Error(`${(err as Error).message}\n${USAGE}`);
   }
   if (values.help) return void console.log(USAGE);
-  const { failed } = reset(REPO_ROOT, { dryRun: values['dry-run'] });
+  // An npm.ps1 older than npm 10.9.3 (PowerShell) keeps --dry-run for npm itself, which hands it on
+  // only as npm_config_dry_run: honour it, or a look would become a removal.
+  const dryRun = values['dry-run'] || (process.env.npm_lifecycle_event === 'reset' && process.env.npm_config_dry_run === 'true');
+  const { failed } = reset(REPO_ROOT, { dryRun });
   if (failed.length) process.exitCode = 1;
 }
 

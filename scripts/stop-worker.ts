@@ -134,7 +134,10 @@ async function main(argv: string[]): Promise<void> {
   if (values.help) return void console.log(USAGE);
   if (positionals.length !== 1) throw new Error(`${positionals.length ? 'Give exactly one step.' : 'Which step?'}\n${USAGE}`);
   const step = findStep(positionals[0], listSteps());
-  if (process.platform === 'win32' && !values.hard) {
+  // An npm.ps1 older than npm 10.9.3 (PowerShell) keeps --hard for npm itself, which hands it on
+  // only as npm_config_hard: honour it there, or the learner's "hard" kill would be a gentle one.
+  const hard = values.hard || (process.env.npm_lifecycle_event === 'stop-worker' && process.env.npm_config_hard === 'true');
+  if (process.platform === 'win32' && !hard) {
     throw new Error(
       'On Windows another terminal cannot ask a worker to stop gently: press Ctrl-C in the worker\'s own terminal, ' +
         `or stop it the hard way: npm run stop-worker -- ${step.number} --hard`,
@@ -144,13 +147,13 @@ async function main(argv: string[]): Promise<void> {
   if (targets.length === 0) {
     throw new Error(`No step ${step.number} worker is running (no process runs ${step.folder}/worker.ts). Start one: npx tsx tutorials/${step.folder}/worker.ts`);
   }
-  const how = values.hard ? 'SIGKILL: no clean-up, whatever it was doing is cut off' : 'SIGTERM: it finishes the tasks in hand, then exits';
+  const how = hard ? 'SIGKILL: no clean-up, whatever it was doing is cut off' : 'SIGTERM: it finishes the tasks in hand, then exits';
   for (const p of targets) console.log(`Stopping the step ${step.number} worker, pid ${p.pid} (${how}) ...`);
-  const left = await stopProcesses(targets, { hard: values.hard });
+  const left = await stopProcesses(targets, { hard });
   if (left.length > 0) {
     throw new Error(`Still running after waiting: pid ${left.join(', ')}. Stop it the hard way: npm run stop-worker -- ${step.number} --hard`);
   }
-  console.log(`Stopped. Temporal keeps its work${values.hard ? ': start a worker again and it carries on where this one was cut off' : ''}.`);
+  console.log(`Stopped. Temporal keeps its work${hard ? ': start a worker again and it carries on where this one was cut off' : ''}.`);
 }
 
 if (isEntryPoint(import.meta.url)) runMain(() => main(process.argv.slice(2)));
