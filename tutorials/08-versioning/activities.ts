@@ -30,8 +30,10 @@ export interface Notice {
 /** Where customer notices go: a mail service in real life, a list here. */
 export class Outbox {
   readonly sent: Notice[] = [];
+  constructor(private readonly onSend: (notice: Notice) => void = () => {}) {}
   async send(notice: Notice): Promise<void> {
     this.sent.push(notice);
+    this.onSend(notice);
   }
 }
 // #endregion outbox

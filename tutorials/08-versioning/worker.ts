@@ -3,10 +3,13 @@
 // replacing this worker with one running changed workflow code is a deploy; the invoices it left
 // waiting are picked up by the new one, which must replay their histories exactly.
 //
-//   LEDGER_FILE        where the gateway's ledger lives (default .temporal/ledger-08.jsonl)
-//   PAYMENT_DELAY_MS   how long one charge takes (default 2000): a window to crash into
+//   --workflows FILE                            which code to run: workflows.ts (default), workflows-v1.ts
+//                                               (before the change) or workflows-unsafe.ts (the unsafe change)
+//   --ledger-file F      (or LEDGER_FILE)        where the gateway's ledger lives (default .temporal/ledger-08.jsonl)
+//   --payment-delay-ms N (or PAYMENT_DELAY_MS)   how long one charge takes (default 2000)
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { REPO_ROOT } from '../../shared/binaries.js';
@@ -19,11 +22,31 @@ import { TASK_QUEUE } from './workflows.js';
 /** The ledger every worker of this step shares, unless LEDGER_FILE says otherwise. */
 const DEFAULT_LEDGER_FILE = join(REPO_ROOT, '.temporal', 'ledger-08.jsonl');
 
+/** The versions of the workflow code a worker can run; workflows.ts is the one that ships. */
+const WORKFLOW_FILES = ['workflows.ts', 'workflows-v1.ts', 'workflows-unsafe.ts'];
+
 runMain(async () => {
-  const delayMs = Number(process.env.PAYMENT_DELAY_MS ?? 2000);
-  if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error(`PAYMENT_DELAY_MS must be a number of 0 or more, not "${process.env.PAYMENT_DELAY_MS}".`);
+  // Flags work in every shell; the variables still work too. strict: false leaves the simulated
+  // systems' switches (--gateway-fail-first ...) to simulationFromEnv.
+  const { values } = parseArgs({
+    strict: false,
+    allowPositionals: true,
+    options: { 'ledger-file': { type: 'string' }, 'payment-delay-ms': { type: 'string' }, workflows: { type: 'string' } },
+  });
+  const delayArg = values['payment-delay-ms'] ?? process.env.PAYMENT_DELAY_MS ?? '2000';
+  const delayMs = typeof delayArg === 'string' && delayArg.trim() !== '' ? Number(delayArg) : NaN;
+  if (!(delayMs >= 0)) throw new Error(`--payment-delay-ms (or PAYMENT_DELAY_MS) must be a number of 0 or more, not "${delayArg === true ? '' : delayArg}"; for example --payment-delay-ms 2000.`);
+  const ledgerFile = values['ledger-file'] ?? process.env.LEDGER_FILE ?? DEFAULT_LEDGER_FILE;
+  if (typeof ledgerFile !== 'string') throw new Error('--ledger-file needs a file name after it, for example --ledger-file .temporal/my-ledger.jsonl.');
+  // Step 08: --workflows workflows-v1.ts runs the code from before the change, to play the deploy by hand.
+  const workflowsFile = values.workflows ?? 'workflows.ts';
+  if (typeof workflowsFile !== 'string' || !WORKFLOW_FILES.includes(workflowsFile)) {
+    throw new Error(`--workflows must be one of ${WORKFLOW_FILES.join(', ')}, not "${workflowsFile === true ? '' : workflowsFile}".`);
+  }
   // A gateway that keeps its charges in a file, so workers in other processes share it.
-  const gateway = new LedgerGateway(process.env.LEDGER_FILE ?? DEFAULT_LEDGER_FILE, delayMs);
+  const gateway = new LedgerGateway(ledgerFile, delayMs);
+  // Step 08: the customer notices this worker sends, on stderr.
+  const outbox = new Outbox((notice) => log('outbox', `to ${notice.to}: ${notice.text}`));
   // #region run-worker
   // Where Temporal is: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or a profile in the
   // Temporal config file; with nothing set, the local dev server on localhost:7233.
@@ -34,10 +57,10 @@ runMain(async () => {
       connection,
       namespace: config.namespace,
       taskQueue: TASK_QUEUE,
-      workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), // bundled for the workflow sandbox
-      activities: createActivities(new Erp(simulationFromEnv()), gateway, new Outbox()),
+      workflowsPath: fileURLToPath(new URL(`./${workflowsFile}`, import.meta.url)), // bundled for the workflow sandbox
+      activities: createActivities(new Erp(simulationFromEnv()), gateway, outbox),
     });
-    log('worker', `polling task queue "${TASK_QUEUE}"; Ctrl-C to stop`);
+    log('worker', `running ${workflowsFile}, polling task queue "${TASK_QUEUE}"; Ctrl-C to stop`);
     await worker.run(); // until Ctrl-C or SIGTERM: then it finishes the tasks in hand and returns
   } finally {
     await connection.close();
