@@ -188,7 +188,7 @@ export function npmVerdict(userAgent: string | undefined, platform: NodeJS.Platf
     check: 'npm',
     status: 'warn',
     message: `npm ${v.join('.')}: in PowerShell it drops the flags after \`--\` (npm run claude-config -- 05 --merge would not merge)`,
-    fix: 'in PowerShell type npm.cmd instead of npm (npm.cmd run claude-config -- 05 --merge), or update npm: npm install -g npm@10.9.3',
+    fix: 'in PowerShell type npm.cmd instead of npm (npm.cmd run claude-config -- 05 --merge), or update Node.js to 22.18+ or 24.3+ (docs/troubleshooting.md)',
   };
 }
 
