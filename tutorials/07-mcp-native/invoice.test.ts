@@ -238,6 +238,18 @@ describe.concurrent('07-mcp-native', () => {
   });
   // #endregion test-cancel
 
+  it('TTL: a finished task is reported with its TTL, and is gone once the TTL has passed', async () => {
+    const invoice = newInvoice();
+    const task = await createTask(full, invoice, 1_000);
+    expect(task.ttl).toBe(1_000);
+    await taskStatusBecomes(full, task.taskId, 'input_required');
+    expect((await full.experimental.tasks.cancelTask(task.taskId)).status).toBe('cancelled');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await expect(full.experimental.tasks.getTask(task.taskId)).rejects.toThrow(/Task not found/);
+    // Temporal still has the workflow (its own retention is longer): the TTL is the task's, not the invoice's.
+    expect((await env.client.workflow.getHandle(task.taskId).describe()).status.name).toBe('CANCELLED');
+  });
+
   // #region test-elicitation
   it('elicitation: accept → PAID; decline → still waiting; an invalid answer → refused; no capability → no request', async () => {
     const client = full; // answers the form as scripted in `answers`
