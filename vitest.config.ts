@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { relative, resolve, sep } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -12,6 +13,11 @@ export default defineConfig({
     include: ['tutorials/**/*.test.ts', 'scripts/**/*.test.ts', ...(practiceRequested ? ['practice/**/*.test.ts'] : [])],
     // Child processes, not threads: the Temporal native module crashed under worker threads.
     pool: 'forks',
+    // Files run side by side, each with its own servers on free loopback ports. Vitest's default
+    // (cores - 1) would run them one by one on a 2-core laptop, yet most of a file's time is spent
+    // waiting on servers, timers and child processes, so 4 at once keep both cores busy.
+    fileParallelism: true,
+    maxWorkers: Math.max(4, availableParallelism()),
     // Quiet Temporal logs in every test process (TEMPORAL_LOG_LEVEL=INFO brings them back).
     setupFiles: ['shared/vitest-setup.ts'],
     // Servers start in seconds and workflows run for real; the 5 s / 10 s defaults are too tight.
