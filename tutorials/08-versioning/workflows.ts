@@ -120,9 +120,8 @@ export interface InvoiceOptions {
 
 // #region static-metadata
 /**
- * What the Web UI shows for an invoice before anyone opens it: a one-line summary in the
- * workflow list, e.g. `Invoice INV-1001 · ACME Corp · 268.49`, and details (Temporal's markdown)
- * on its page. Whoever starts the workflow passes them (`staticSummary`, `staticDetails`); they
+ * What the Web UI shows for an invoice from the moment it starts: a one-line summary, e.g.
+ * `Invoice INV-1001 · ACME Corp · 268.49`, and details (in Temporal's markdown). Whoever starts the workflow passes them (`staticSummary`, `staticDetails`); they
  * are fixed for the life of the workflow.
  */
 export function invoiceMetadata(invoice: Invoice, approvalTimeout: string | number = DEFAULT_APPROVAL_TIMEOUT) {
@@ -215,8 +214,8 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     status.state = 'AWAITING_APPROVAL';
     status.approvalDeadline = new Date(Date.now() + toMs(approvalTimeout)).toISOString();
     setCurrentDetails(`Waiting for approval until ${status.approvalDeadline}.`);
-    // The summary names the timer in the Web UI's timeline. Summaries are metadata, not commands:
-    // adding one to code that has running invoices needs no patch.
+    // The summary names the timer in the Web UI's timeline. It rides on the command as metadata,
+    // which replay does not compare: adding one to code with running invoices needs no patch.
     const decided = await condition(() => status.decision !== null, approvalTimeout, { summary: 'approval deadline' });
     // #endregion deadline
     if (!decided) {
