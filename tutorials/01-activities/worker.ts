@@ -9,7 +9,8 @@ import { createActivities } from './activities.js';
 import { TASK_QUEUE } from './workflows.js';
 
 runMain(async () => {
-  // GATEWAY_FAIL_FIRST, GATEWAY_DECLINE_OVER, ERP_FAIL_FIRST, ERP_MAX_TOTAL switch on failures.
+  // Failures on demand: --gateway-fail-first 3, --gateway-decline-over 100, --erp-fail-first 2,
+  // --erp-max-total 100 (or the variables GATEWAY_FAIL_FIRST, ... of the same names).
   const simulation = simulationFromEnv();
   // #region run-worker
   // Where Temporal is: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or a profile in the

@@ -1,6 +1,6 @@
 // The worker: polls the step's task queue and runs its workflows and activities.
 // Run it with `npx tsx tutorials/06-durability-demo/worker.ts`; Ctrl-C stops it cleanly, and
-// `kill -9` stops it the hard way, which is the point of this step.
+// `npm run stop-worker -- 06 --hard` (a SIGKILL) stops it the hard way, which is the point of this step.
 //
 //   --ledger-file F         where the gateway's ledger lives (default .temporal/ledger-06.jsonl);
 //                           or LEDGER_FILE=F in the environment
