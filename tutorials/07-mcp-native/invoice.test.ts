@@ -115,7 +115,7 @@ async function createTask(client: Client, invoice: Invoice, ttl = 10 * 60_000) {
   const stream = client.experimental.tasks.callToolStream({ name: 'process_invoice', arguments: invoice }, CallToolResultSchema, { task: { ttl } });
   for await (const message of stream) {
     if (message.type === 'taskCreated') return message.task;
-    throw new Error(`expected a task, got ${JSON.stringify(message)}`);
+    throw message.type === 'error' ? message.error : new Error(`expected a task, got ${JSON.stringify(message)}`);
   }
   throw new Error('no task');
 }
@@ -168,7 +168,17 @@ describe.concurrent('07-mcp-native', () => {
 
     const again = await call(client, 'process_invoice', invoice);
     expect(again.isError).toBe(true);
-    expect(textOf(again)).toMatch(/already submitted.*not started again/);
+    expect(textOf(again)).toMatch(/^Invoice .* was already submitted \(its state is REJECTED\), so it was not started again/);
+    const bad = await call(client, 'process_invoice', { ...invoice, lines: [] });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/Invalid arguments for tool process_invoice.*\n.*at lines/s);
+  });
+
+  it('a task call that cannot start says why, as a JSON-RPC error: an invoice already submitted, bad input', async () => {
+    const invoice = newInvoice();
+    await createTask(full, invoice);
+    await expect(createTask(full, invoice)).rejects.toThrow(/Invoice .* was already submitted \(its state is \w+\), so it was not started again/);
+    await expect(createTask(full, { ...invoice, id: uniqueName('INV'), customer: '' })).rejects.toThrow(/Invalid arguments for tool process_invoice.*\n.*at customer/s);
   });
 
   // #region test-restart

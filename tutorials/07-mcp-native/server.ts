@@ -21,10 +21,14 @@ import {
   UnsubscribeRequestSchema,
   type CallToolRequest,
   type CallToolResult,
+  type CreateTaskResult,
+  type JSONRPCRequest,
+  type Result,
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CreateTaskRequestHandlerExtra } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import {
   Client,
   Connection,
@@ -214,7 +218,26 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
   // #region process-invoice
   // Step 07: a task-augmented tool. With `task` in the call, the client gets a task at once (the
   // invoice workflow) and follows it with tasks/get and tasks/result. Without it (Claude Desktop),
-  // the immediate answer of step 05: see answerWithoutTask below.
+  // it gets the immediate answer of step 05. Both start the workflow through the task store.
+  type TaskExtra = Pick<CreateTaskRequestHandlerExtra, 'taskStore' | 'taskRequestedTtl'>;
+  const startAsTask = async (input: ProcessInvoiceInput, extra: TaskExtra) => {
+    // The store starts the workflow and answers once Temporal has it; the taskId is the workflow id.
+    const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl, context: invoiceTaskContext(input) });
+    return { task };
+  };
+  const startAndAnswer = async (input: ProcessInvoiceInput, extra: TaskExtra) => {
+    const { task } = await startAsTask(input, extra);
+    return reply({
+      invoiceId: input.id,
+      workflowId: task.taskId,
+      taskId: task.taskId,
+      state: 'VALIDATING' as const,
+      webUiUrl: link(input.id),
+      message:
+        `Invoice ${input.id} submitted. It is validated, then waits for approve_invoice or reject_invoice ` +
+        `(at most ${input.approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT}). Use get_invoice_status or wait_for_invoice to see where it stands.`,
+    });
+  };
   server.experimental.tasks.registerToolTask(
     'process_invoice',
     {
@@ -227,34 +250,16 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
         'input_required while the invoice awaits a decision, and its result is the final invoice status.',
       inputSchema: processInvoiceInput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-      execution: { taskSupport: 'optional' },
+      execution: { taskSupport: 'optional' }, // a task if the client asks for one; an immediate answer if not
     },
     {
-      createTask: async (input, extra) => {
-        // The store starts the workflow and answers once Temporal has it; the taskId is the workflow id.
-        // (`input` was validated against inputSchema; the SDK types a whole-object schema as unknown.)
-        const context = invoiceTaskContext(input as ProcessInvoiceInput);
-        const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl, context });
-        return { task };
-      },
+      // (`input` was validated against inputSchema; the SDK types a whole-object schema as unknown.)
+      createTask: (input, extra) => startAsTask(input as ProcessInvoiceInput, extra),
       getTask: (_input, extra) => extra.taskStore.getTask(extra.taskId),
       getTaskResult: async (_input, extra) => (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
     },
   );
-  answerWithoutTask(server, async (input, extra) => {
-    const { invoice } = invoiceTaskContext(input);
-    const task = await extra.taskStore.createTask({ context: invoiceTaskContext(input) });
-    return reply({
-      invoiceId: invoice.id,
-      workflowId: task.taskId,
-      taskId: task.taskId,
-      state: 'VALIDATING' as const,
-      webUiUrl: link(invoice.id),
-      message:
-        `Invoice ${invoice.id} submitted. It is validated, then waits for approve_invoice or reject_invoice ` +
-        `(at most ${input.approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT}). Use get_invoice_status or wait_for_invoice to see where it stands.`,
-    });
-  });
+  routeTaskOptionalTool(server, 'process_invoice', processInvoiceInput, { withTask: startAsTask, withoutTask: startAndAnswer });
   // #endregion process-invoice
 
   // #region decisions
@@ -592,28 +597,53 @@ function invoiceIdOfUri(uri: string): string {
 }
 // #endregion subscriptions
 
-// #region answer-without-task
+// #region task-optional-call
 /**
- * SDK v1 runs a task tool called WITHOUT `task` by creating the task and polling it until it
- * finishes, then answering: for an invoice that waits days for a human, the call would hang.
- * A client without tasks (Claude Desktop) must get step 05's immediate answer instead, so we
- * replace that one step of the SDK (a private method: check it when upgrading the SDK).
+ * Routes the calls of a task-optional tool ourselves, because SDK v1 gets two cases wrong for a
+ * long-running tool (this uses its private handler table: check it when you upgrade the SDK):
+ * 1. Called WITHOUT `task`, the SDK creates the task and polls it until it finishes before it
+ *    answers: for an invoice that waits days for a human, the call would hang, and Claude Desktop
+ *    gives up after about 60 s. We answer at once instead, as step 05 did.
+ * 2. Called WITH `task` but failing before the task exists (bad input, an invoice already
+ *    submitted), the SDK answers an error tool result that the client refuses as an "Invalid task
+ *    creation result", losing the message. We send a JSON-RPC error that carries it.
+ * Every other tool goes to the SDK's own handler.
  */
-function answerWithoutTask(
+function routeTaskOptionalTool<Input>(
   server: McpServer,
-  answer: (input: ProcessInvoiceInput, extra: RequestHandlerExtra<ServerRequest, ServerNotification> & { taskStore: NonNullable<RequestHandlerExtra<ServerRequest, ServerNotification>['taskStore']> }) => Promise<CallToolResult>,
+  toolName: string,
+  inputSchema: z.ZodType<Input>,
+  route: {
+    withTask: (input: Input, extra: Pick<CreateTaskRequestHandlerExtra, 'taskStore' | 'taskRequestedTtl'>) => Promise<CreateTaskResult>;
+    withoutTask: (input: Input, extra: Pick<CreateTaskRequestHandlerExtra, 'taskStore' | 'taskRequestedTtl'>) => Promise<CallToolResult>;
+  },
 ): void {
-  Object.assign(server, {
-    handleAutomaticTaskPolling: async (_tool: unknown, request: CallToolRequest, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
-      const input = processInvoiceInput.safeParse(request.params.arguments ?? {});
-      if (!input.success) {
-        throw new McpError(ErrorCode.InvalidParams, `Input validation error: Invalid arguments for tool ${request.params.name}: ${z.prettifyError(input.error)}`);
+  type Handler = (request: JSONRPCRequest, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => Promise<Result>;
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
+  const sdkToolsCall = handlers.get('tools/call')!; // registered by the SDK with the first tool
+  handlers.set('tools/call', async (request, extra) => {
+    const params = request.params as CallToolRequest['params'];
+    if (params?.name !== toolName) return sdkToolsCall(request, extra);
+    const taskExtra = { taskStore: extra.taskStore!, taskRequestedTtl: extra.taskRequestedTtl };
+    const input = inputSchema.safeParse(params.arguments ?? {});
+    const invalid = input.success ? undefined : `Invalid arguments for tool ${toolName}:\n${z.prettifyError(input.error!)}`;
+    if (params.task) {
+      if (invalid) throw new McpError(ErrorCode.InvalidParams, invalid);
+      try {
+        return await route.withTask(input.data!, taskExtra);
+      } catch (err) {
+        throw new McpError(ErrorCode.InvalidParams, messageOf(err)); // already a message for the user (withTemporal)
       }
-      return answer(input.data, { ...extra, taskStore: extra.taskStore! });
-    },
+    }
+    try {
+      if (invalid) throw new ToolError(invalid);
+      return await route.withoutTask(input.data!, taskExtra);
+    } catch (err) {
+      return { content: [{ type: 'text', text: messageOf(err) }], isError: true }; // a tool error, as for every tool
+    }
   });
 }
-// #endregion answer-without-task
+// #endregion task-optional-call
 
 /** get_invoice_status's answer: the workflow's own status plus Temporal's view of it. */
 function readInvoice(invoiceId: string) {

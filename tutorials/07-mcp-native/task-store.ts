@@ -71,11 +71,14 @@ export class TemporalTaskStore implements TaskStore {
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           memo: { mcpTask: memo }, // the task's settings travel with the workflow, not with this process
         })
-        .catch((err: unknown) => {
+        .catch(async (err: unknown) => {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          const handle = client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoice.id));
+          const { state } = await handle.query(getInvoiceStatus).catch(() => ({ state: 'unknown' }));
           throw new TaskError(
-            `Invoice ${invoice.id} was already submitted (task ${invoiceWorkflowId(invoice.id)}), so it was not started again: ` +
-              'an invoice id is processed at most once, which keeps it from being paid twice. Follow the existing task with tasks/get.',
+            `Invoice ${invoice.id} was already submitted (its state is ${state}), so it was not started again: an invoice ` +
+              'id is processed at most once, which is what keeps it from being paid twice. Use get_invoice_status (or ' +
+              `tasks/get ${handle.workflowId}) to follow it, or give a different invoice its own id.`,
           );
         });
       // Temporal accepted the start; describe() reads it back, so the task we report really exists.

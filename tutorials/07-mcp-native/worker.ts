@@ -2,10 +2,13 @@
 // Run it with `npx tsx tutorials/07-mcp-native/worker.ts`; Ctrl-C stops it cleanly, and
 // `kill -9` stops it the hard way, which is the point of this step.
 //
-//   LEDGER_FILE        where the gateway's ledger lives (default .temporal/ledger-07.jsonl)
-//   PAYMENT_DELAY_MS   how long one charge takes (default 2000): a window to crash into
+//   --ledger-file F         where the gateway's ledger lives (default .temporal/ledger-07.jsonl);
+//                           or LEDGER_FILE=F in the environment
+//   --payment-delay-ms N    how long one charge takes (default 2000): a window to crash into;
+//                           or PAYMENT_DELAY_MS=N
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { REPO_ROOT } from '../../shared/binaries.js';
@@ -19,10 +22,16 @@ import { TASK_QUEUE } from './workflows.js';
 const DEFAULT_LEDGER_FILE = join(REPO_ROOT, '.temporal', 'ledger-07.jsonl');
 
 runMain(async () => {
-  const delayMs = Number(process.env.PAYMENT_DELAY_MS ?? 2000);
-  if (!Number.isFinite(delayMs) || delayMs < 0) throw new Error(`PAYMENT_DELAY_MS must be a number of 0 or more, not "${process.env.PAYMENT_DELAY_MS}".`);
+  // Flags work in every shell; the variables still work too. strict: false leaves the simulated
+  // systems' switches (--gateway-fail-first ...) to simulationFromEnv.
+  const { values } = parseArgs({ strict: false, allowPositionals: true, options: { 'ledger-file': { type: 'string' }, 'payment-delay-ms': { type: 'string' } } });
+  const delayArg = values['payment-delay-ms'] ?? process.env.PAYMENT_DELAY_MS ?? '2000';
+  const delayMs = typeof delayArg === 'string' && delayArg.trim() !== '' ? Number(delayArg) : NaN;
+  if (!(delayMs >= 0)) throw new Error(`--payment-delay-ms (or PAYMENT_DELAY_MS) must be a number of 0 or more, not "${delayArg === true ? '' : delayArg}"; for example --payment-delay-ms 2000.`);
+  const ledgerFile = values['ledger-file'] ?? process.env.LEDGER_FILE ?? DEFAULT_LEDGER_FILE;
+  if (typeof ledgerFile !== 'string') throw new Error('--ledger-file needs a file name after it, for example --ledger-file .temporal/my-ledger.jsonl.');
   // Step 06: a gateway that keeps its charges in a file, so workers in other processes share it.
-  const gateway = new LedgerGateway(process.env.LEDGER_FILE ?? DEFAULT_LEDGER_FILE, delayMs);
+  const gateway = new LedgerGateway(ledgerFile, delayMs);
   // #region run-worker
   // Where Temporal is: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY or a profile in the
   // Temporal config file; with nothing set, the local dev server on localhost:7233.
