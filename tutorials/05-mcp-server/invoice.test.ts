@@ -325,7 +325,7 @@ describe.concurrent('05-mcp-server', () => {
       const { command, args } = tsxCommand(SERVER);
       const { stdout } = await promisify(execFile)(
         'npx',
-        ['mcp-inspector', '--cli', '-e', `TEMPORAL_ADDRESS=${env.address}`, command, ...args, ...methodArgs],
+        ['mcp-inspector-cli', '--cli', '-e', `TEMPORAL_ADDRESS=${env.address}`, command, ...args, ...methodArgs],
         { cwd: REPO_ROOT, timeout: 60_000 },
       );
       return JSON.parse(stdout);
