@@ -70,7 +70,7 @@ beforeAll(async () => {
     asked.push(invoiceId);
     return answers.get(invoiceId)!;
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const close of cleanup.reverse()) await close().catch(() => {});
@@ -127,9 +127,9 @@ const call = async (client: Client, name: string, args: Record<string, unknown>)
 const textOf = (r: CallToolResult) => (r.content[0] as { text: string }).text;
 const chargesOf = (invoiceId: string) => gateway.charges().filter((c) => c.reference.startsWith(`invoice-${invoiceId}/`));
 const taskStatusBecomes = (client: Client, taskId: string, status: string) =>
-  waitFor(() => client.experimental.tasks.getTask(taskId), (t) => t.status === status);
+  waitFor(() => client.experimental.tasks.getTask(taskId), (t) => t.status === status, 30_000);
 const stateBecomes = (client: Client, invoiceId: string, state: InvoiceState) =>
-  waitFor(async () => structured(await call(client, 'get_invoice_status', { invoice_id: invoiceId })).state, (s) => s === state);
+  waitFor(async () => structured(await call(client, 'get_invoice_status', { invoice_id: invoiceId })).state, (s) => s === state, 30_000);
 
 describe.concurrent('07-mcp-native', () => {
   // #region test-task-life
@@ -182,7 +182,7 @@ describe.concurrent('07-mcp-native', () => {
   });
 
   // #region test-restart
-  it('tasks survive the server: 5 tasks, the server killed twice, every task still readable from a new client', { timeout: 30_000 }, async () => {
+  it('tasks survive the server: 5 tasks, the server killed twice, every task still readable from a new client', { timeout: 120_000 }, async () => {
     const first = await stdioClient(FULL);
     const invoices = Array.from({ length: 5 }, newInvoice);
     const tasks = await Promise.all(invoices.map((invoice) => createTask(first.client, invoice)));
@@ -206,7 +206,7 @@ describe.concurrent('07-mcp-native', () => {
   // #endregion test-restart
 
   // #region test-scale-out
-  it('scale-out: a task created through one HTTP server is read, approved and its result fetched through another', { timeout: 30_000 }, async () => {
+  it('scale-out: a task created through one HTTP server is read, approved and its result fetched through another', { timeout: 120_000 }, async () => {
     const [a, b] = await Promise.all([httpServerAndClient(), httpServerAndClient()]);
     const invoice = newInvoice();
     const task = await createTask(a.client, invoice);
