@@ -248,6 +248,36 @@ describe.concurrent('07-mcp-native', () => {
   });
   // #endregion test-cancel
 
+  it('cancel races approval: 5 invoices approved and cancelled at once each end PAID (3 charges) or CANCELLED (none), never half-paid', async () => {
+    const invoices = Array.from({ length: 5 }, newInvoice);
+    const tasks = await Promise.all(invoices.map((invoice) => createTask(full, invoice)));
+    await Promise.all(tasks.map((t) => taskStatusBecomes(full, t.taskId, 'input_required')));
+    await Promise.all(
+      invoices.map((invoice, i) =>
+        Promise.allSettled([call(full, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'judy' }), full.experimental.tasks.cancelTask(tasks[i].taskId)]),
+      ),
+    );
+    for (const [i, invoice] of invoices.entries()) {
+      const handle = env.client.workflow.getHandle(tasks[i].taskId);
+      const finalState = await handle.result().then((s) => s.state, () => 'CANCELLED');
+      const task = await full.experimental.tasks.getTask(tasks[i].taskId);
+      const charges = chargesOf(invoice.id).length;
+      if (finalState === 'PAID') expect({ charges, task: task.status }).toEqual({ charges: 3, task: 'completed' });
+      else expect({ finalState, charges, task: task.status }).toEqual({ finalState: 'CANCELLED', charges: 0, task: 'cancelled' });
+    }
+
+    // The crossing the server cannot see: its check passed, then the approval started the payments.
+    // Cancel straight through Temporal while the invoice pays: the workflow still pays every line.
+    const crossing = newInvoice();
+    const crossingTask = await createTask(full, crossing);
+    await taskStatusBecomes(full, crossingTask.taskId, 'input_required');
+    await call(full, 'approve_invoice', { invoice_id: crossing.id, approved_by: 'judy' });
+    const handle = env.client.workflow.getHandle(crossingTask.taskId);
+    await handle.cancel();
+    expect((await handle.result()).state).toBe('PAID');
+    expect(chargesOf(crossing.id)).toHaveLength(3);
+  });
+
   it('TTL: a finished task is reported with its TTL, and is gone once the TTL has passed', async () => {
     const invoice = newInvoice();
     const task = await createTask(full, invoice, 1_000);
