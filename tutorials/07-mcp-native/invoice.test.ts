@@ -141,8 +141,15 @@ describe.concurrent('07-mcp-native', () => {
 
     const waiting = await taskStatusBecomes(client, task.taskId, 'input_required');
     expect(waiting.statusMessage).toMatch(/awaits a human decision/);
-    const { tasks } = await client.experimental.tasks.listTasks();
-    expect(tasks.map((t) => t.taskId)).toContain(task.taskId); // from Temporal's visibility
+    // tasks/list reads Temporal's visibility, 20 a page; other tests add tasks, so follow the cursor.
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.experimental.tasks.listTasks(cursor);
+      listed.push(...page.tasks.map((t) => t.taskId));
+      cursor = page.nextCursor;
+    } while (cursor && !listed.includes(task.taskId));
+    expect(listed).toContain(task.taskId);
 
     const approved = await call(client, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' });
     expect(approved.isError, textOf(approved)).toBeFalsy();
