@@ -415,6 +415,7 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
     async ({ invoice_id }, extra) => {
+      // #region ask-the-human
       const formsSupported = server.server.getClientCapabilities()?.elicitation?.form !== undefined;
       if (!mode.connected || !formsSupported) {
         return reply({
@@ -468,6 +469,7 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
             : handle.executeUpdate(rejectInvoice, { args: [{ by: given.name, reason: given.reason }], updateId: `reject-${invoice_id}-by-${given.name}` }),
         ),
       );
+      // #endregion ask-the-human
       const approved = result.decision.approved;
       return reply({
         invoiceId: invoice_id,
@@ -501,6 +503,7 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ invoice_id, timeout_seconds }, extra) => {
+      // #region wait-loop
       const started = Date.now();
       const deadline = started + timeout_seconds * 1000;
       const first = await readInvoice(invoice_id);
@@ -524,6 +527,7 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
         }
       }
       return reply({ ...status, webUiUrl: link(invoice_id), changed: status.state !== first.state, waitedInState: first.state, waitedMs: Date.now() - started });
+      // #endregion wait-loop
     },
   );
   // #endregion wait-for-invoice
@@ -559,9 +563,9 @@ function watchSubscriptions(server: McpServer): void {
   server.server.setRequestHandler(SubscribeRequestSchema, async ({ params: { uri } }) => {
     const invoiceId = invoiceIdOfUri(uri);
     if (!watching.has(uri)) {
+      const initial = await readInvoice(invoiceId); // fails readably for an unknown invoice
       const stop = new AbortController();
       watching.set(uri, stop);
-      const initial = await readInvoice(invoiceId); // fails readably for an unknown invoice
       void watch(uri, invoiceId, initial.state, stop.signal).finally(() => watching.delete(uri));
     }
     return {};
