@@ -237,6 +237,9 @@ describe.concurrent('07-mcp-native', () => {
     const handle = env.client.workflow.getHandle(task.taskId);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
     expect((await handle.query(getInvoiceStatus)).state).toBe('CANCELLED');
+    const { events } = await handle.fetchHistory();
+    const requested = events?.find((e) => e.workflowExecutionCancelRequestedEventAttributes)?.workflowExecutionCancelRequestedEventAttributes;
+    expect(requested?.cause).toBe('Client cancelled task execution.'); // the reason, in the history the Web UI shows
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
     expect(chargesOf(waiting.id)).toHaveLength(0);
     const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
