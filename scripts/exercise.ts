@@ -22,7 +22,13 @@
  *   npm run exercise -- 03                      # → practice/03-queries/
  *   npm run exercise -- 03 --out practice/me    # → practice/me/03-queries/
  *   npm run exercise -- 03 --force              # replace an existing copy (your changes are lost)
- *   npm run exercise -- 03 --solution           # the finished step, markers stripped
+ *   npm run exercise -- 03 --part B             # only Part B cut out; Parts A and C stay written
+ *   npm run exercise -- 03 --solution           # the finished step, markers stripped (for instructors)
+ *
+ * An exercise has parts when its README sections are named `Part A: ...`, `Part B: ...`: every
+ * `#exercise` region pointing at the same section belongs to that part (a part may cut code from
+ * several places or files), and the step's test names the part it proves (`it('Part B: ...')`), so
+ * `npx vitest run practice/03-queries -t "Part B"` runs just that part's test.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
@@ -39,6 +45,13 @@ export interface Exercise {
   line: number;
   name: string;
   section: string;
+  /** The part's letter when the section is named `Part A: ...`, else undefined. */
+  part?: string;
+}
+
+/** The part letter of a README section named `Part B: ...` (or `Part B — ...`), else undefined. */
+export function partOf(section: string): string | undefined {
+  return /^Part ([A-Z])\b/.exec(section)?.[1];
 }
 
 /** The TODO line that replaces an exercise. */
@@ -55,8 +68,8 @@ const TEXT_FILE = /\.(?:[cm]?ts|tsx|[cm]?js|json|md|txt|ya?ml|sh)$/;
  * The practice version of one source file: each exercise replaced by its TODO line, region
  * markers removed. Throws on malformed markers, naming the file and line.
  */
-export function practiceSource(source: string, file = '<source>'): { text: string; exercises: Exercise[] } {
-  return transform(source, file, 'practice');
+export function practiceSource(source: string, file = '<source>', part?: string): { text: string; exercises: Exercise[] } {
+  return transform(source, file, 'practice', part);
 }
 
 /** The solution version of one source file: code unchanged, every marker line removed. */
@@ -64,7 +77,11 @@ export function solutionSource(source: string, file = '<source>'): string {
   return transform(source, file, 'solution').text;
 }
 
-function transform(source: string, file: string, mode: 'practice' | 'solution'): { text: string; exercises: Exercise[] } {
+/**
+ * `part` (practice only): cut out only the exercises of that part; the others keep their code,
+ * as in the solution.
+ */
+function transform(source: string, file: string, mode: 'practice' | 'solution', part?: string): { text: string; exercises: Exercise[] } {
   const { problems } = parseRegions(source);
   if (problems.length) throw new Error(problems.map((p) => `${file}:${p.line}: ${p.message}`).join('\n'));
   const out: string[] = [];
@@ -75,10 +92,11 @@ function transform(source: string, file: string, mode: 'practice' | 'solution'):
     if (!marker) {
       if (!inExercise || mode === 'solution') out.push(line);
     } else if (marker.kind === 'exercise') {
-      inExercise = true;
-      if (mode === 'practice') {
+      const cut = mode === 'practice' && (part === undefined || partOf(marker.section!) === part);
+      inExercise = cut;
+      if (cut) {
         out.push(todoLine(/^\s*/.exec(line)![0], marker.name, marker.section!));
-        exercises.push({ file, line: out.length, name: marker.name, section: marker.section! });
+        exercises.push({ file, line: out.length, name: marker.name, section: marker.section!, part: partOf(marker.section!) });
       }
     } else if (marker.kind === 'endexercise') {
       inExercise = false;
@@ -143,6 +161,8 @@ export interface GenerateOptions {
   force?: boolean;
   /** Copy the finished step (markers stripped) instead of the practice version. */
   solution?: boolean;
+  /** Cut out only this part (`'B'`): the other parts' code stays, as in the solution. */
+  part?: string;
   /** The repository root; defaults to this repository. */
   root?: string;
 }
@@ -202,7 +222,7 @@ export function generate(options: GenerateOptions): Generated {
       if (CODE_FILE.test(name)) {
         if (options.solution) text = solutionSource(text, `${from}/${rel}`);
         else {
-          const practice = practiceSource(text, `${from}/${rel}`);
+          const practice = practiceSource(text, `${from}/${rel}`, options.part);
           text = practice.text;
           exercises.push(...practice.exercises.map((e) => ({ ...e, file: rel })));
         }
@@ -211,6 +231,9 @@ export function generate(options: GenerateOptions): Generated {
     }
   };
   walk('');
+  if (options.part !== undefined && !options.solution && exercises.length === 0) {
+    throw new Error(`Step ${options.step} has no Part ${options.part}; nothing was changed.`);
+  }
 
   if (existsSync(dest)) rmSync(dest, { recursive: true, force: true });
   for (const file of files) {
@@ -220,7 +243,7 @@ export function generate(options: GenerateOptions): Generated {
   return { dest, destRelative, exercises, files: files.map((f) => f.path) };
 }
 
-const USAGE = 'usage: npm run exercise -- <step> [--out DIR] [--force] [--solution]   e.g. npm run exercise -- 03';
+const USAGE = 'usage: npm run exercise -- <step> [--part A|B|C] [--out DIR] [--force] [--solution]   e.g. npm run exercise -- 03';
 
 function main(argv: string[]): void {
   const { values, positionals } = parseArgs({
@@ -230,6 +253,7 @@ function main(argv: string[]): void {
       out: { type: 'string', default: 'practice' },
       force: { type: 'boolean', default: false },
       solution: { type: 'boolean', default: false },
+      part: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -239,10 +263,13 @@ function main(argv: string[]): void {
   }
   if (positionals.length > 1) throw new Error(`One step at a time. ${USAGE}`);
   const step = resolveStep(positionals[0], stepFolders(REPO_ROOT));
+  const part = values.part?.toUpperCase();
+  if (part !== undefined && !/^[A-Z]$/.test(part)) throw new Error(`--part takes one letter, e.g. --part B; got "${values.part}".`);
+  if (part !== undefined && values.solution) throw new Error('--part and --solution do not go together: the solution has every part.');
   // Relative to where the command was started (npm run starts it at the repository root).
   const out = resolve(process.cwd(), values.out);
   const replaced = existsSync(join(out, step));
-  const { destRelative, exercises } = generate({ step, out, force: values.force, solution: values.solution });
+  const { destRelative, exercises } = generate({ step, out, force: values.force, solution: values.solution, part });
 
   console.log(`${replaced ? 'Replaced' : 'Created'} ${destRelative}/ (${values.solution ? 'the finished step' : `${exercises.length} exercise(s)`}).`);
   if (values.solution) return;
@@ -251,12 +278,17 @@ function main(argv: string[]): void {
     return;
   }
   for (const e of exercises) console.log(`  ${destRelative}/${e.file}:${e.line}  ${e.name}: see README, section "${e.section}"`);
-  const runTest = destRelative.startsWith('practice/')
+  const underPractice = destRelative.startsWith('practice/');
+  const runTest = underPractice
     ? `npx vitest run ${destRelative}`
     : `(vitest only finds tests under tutorials/, scripts/ and practice/: generate the copy under practice/ to run its test)`;
   console.log(`\nIts test fails until you fill in the TODOs: ${runTest}`);
+  const parts = [...new Set(exercises.map((e) => e.part).filter((p) => p !== undefined))].sort();
+  if (underPractice && parts.length) {
+    console.log(`One part at a time: ${parts.map((p) => `npx vitest run ${destRelative} -t "Part ${p}"`).join('   ')}`);
+  }
   console.log('(A missing piece can leave a workflow waiting forever; its test then fails only at the 60 s timeout. Add --testTimeout=10000 for quicker feedback.)');
-  console.log(`Compare with the solution: diff -r tutorials/${step} ${destRelative}`);
+  console.log(`Compare with the solution: diff -r tutorials/${step} ${destRelative}   (instructors: --solution writes the finished step)`);
 }
 
 // Run as a script (not imported by a test or by another script)?

@@ -27,8 +27,10 @@ export function createActivities(erp: Erp, gateway: PaymentGateway) {
       try {
         await erp.check(invoice);
       } catch (err) {
+        // #exercise final-mismatch "Part C: final failures are not retried"
         // Retrying cannot fix a mismatch, so tell Temporal not to: non-retryable.
         if (err instanceof InvoiceMismatchError) throw ApplicationFailure.nonRetryable(err.message, 'InvoiceMismatch');
+        // #endexercise
         throw err; // anything else (an ERP timeout) is retried by Temporal
       }
     },
@@ -41,7 +43,10 @@ export function createActivities(erp: Erp, gateway: PaymentGateway) {
         log.info('charged', { invoiceId, lineIndex, amount: line.amount, chargeId: charge.chargeId });
         return { lineIndex, item: line.item, amount: line.amount, chargeId: charge.chargeId };
       } catch (err) {
+        // #exercise final-decline "Part C: final failures are not retried"
+        // A declined card is declined again a second later: non-retryable, the workflow fails at once.
         if (err instanceof PaymentDeclinedError) throw ApplicationFailure.nonRetryable(err.message, 'PaymentDeclined');
+        // #endexercise
         throw err;
       }
     },

@@ -1,4 +1,5 @@
-// Proof for step 01: every line is paid exactly once, a flaky gateway is retried, a decline is not.
+// Proof for step 01: every line is paid exactly once, a flaky gateway is retried (10 attempts at most),
+// a decline is not. Tests named "Part A/B/C" prove the parts of the exercise (see README).
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -45,7 +46,7 @@ async function runInvoice(simulation: SimulationOptions = {}) {
 }
 
 describe('01-activities: InvoiceWorkflow', () => {
-  it('pays every line exactly once and returns what was paid', async () => {
+  it('Part A: pays every line exactly once, in order, and returns what was paid', async () => {
     const { invoice, gateway, outcome } = await runInvoice();
     const result = await outcome;
     expect(result.amountPaid).toBe(268.49); // 49.99 + 129.00 + 89.50
@@ -61,13 +62,25 @@ describe('01-activities: InvoiceWorkflow', () => {
     expect(result.amountPaid).toBe(268.49);
   });
 
+  it('Part B: gives up on a gateway that stays down, after 10 attempts', async () => {
+    // Down for 12 attempts: the payment policy allows 10, so the invoice fails, and says why.
+    const { gateway, outcome } = await runInvoice({ gatewayFailFirst: 12 });
+    const err = await outcome.catch((e: unknown) => e);
+    expect(err, 'the invoice was paid: is there a retry policy with maximumAttempts: 10?').toBeInstanceOf(WorkflowFailedError);
+    const activityFailure = (err as WorkflowFailedError).cause as ActivityFailure;
+    expect(activityFailure.retryState).toBe(RetryState.MAXIMUM_ATTEMPTS_REACHED);
+    expect(activityFailure.cause?.message).toMatch(/payment gateway unavailable/);
+    expect(gateway.attempts).toBe(10);
+    expect(gateway.charges).toHaveLength(0);
+  });
+
   it('retries a flaky ERP check before paying', async () => {
     const { gateway, outcome } = await runInvoice({ erpFailFirst: 2 });
     await outcome;
     expect(gateway.charges).toHaveLength(3);
   });
 
-  it('fails on a declined payment without retrying it', async () => {
+  it('Part C: fails on a declined payment without retrying it', async () => {
     // 49.99 goes through, 129.00 is above the limit and is declined.
     const { gateway, outcome } = await runInvoice({ gatewayDeclineOver: 100 });
     const err = await outcome.catch((e: unknown) => e);
@@ -81,11 +94,12 @@ describe('01-activities: InvoiceWorkflow', () => {
     expect(gateway.charges.map((c) => c.amount)).toEqual([49.99]);
   });
 
-  it('pays nothing when the ERP says the invoice does not match', async () => {
+  it('Part C: pays nothing, and retries nothing, when the ERP says the invoice does not match', async () => {
     const { gateway, outcome } = await runInvoice({ erpMaxTotal: 100 });
     const err = (await outcome.catch((e: unknown) => e)) as WorkflowFailedError;
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err.cause as ActivityFailure).cause?.message).toMatch(/above its purchase order/);
+    expect((err.cause as ActivityFailure).retryState).toBe(RetryState.NON_RETRYABLE_FAILURE);
     expect(gateway.attempts).toBe(0);
   });
 });

@@ -24,7 +24,9 @@ const { validateInvoice } = proxyActivities<Activities>({
 // (1 s, 2 s, 4 s, ... up to 30 s) until the gateway recovers.
 const { processPayment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  // #exercise payment-retry-policy "Part B: a retry policy for payments"
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  // #endexercise
 });
 // #endregion retry-policies
 
@@ -40,7 +42,7 @@ export interface InvoiceResult {
 export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> {
   await validateInvoice(invoice);
   const payments: Payment[] = [];
-  // #exercise pay-each-line "Exercise: pay each line"
+  // #exercise pay-each-line "Part A: pay each line"
   for (const [lineIndex, line] of invoice.lines.entries()) {
     payments.push(await processPayment({ invoiceId: invoice.id, lineIndex, line }));
   }
