@@ -48,26 +48,41 @@ async function runInvoice(decide: (handle: WorkflowHandle<typeof InvoiceWorkflow
 }
 
 describe('02-signals: approve / reject', () => {
-  it('pays every line once approved', async () => {
+  it('Part A: pays every line once approved', async () => {
     const { result, gateway } = await runInvoice((h) => h.signal(approveInvoice, { by: 'alice' }));
     expect(result.state).toBe('PAID');
     expect(result.decision).toEqual({ approved: true, by: 'alice' });
     expect(gateway.charges.map((c) => c.amount)).toEqual([49.99, 129, 89.5]);
   });
 
-  it('pays nothing once rejected', async () => {
+  it('Part B: pays nothing once rejected, and keeps who rejected it and why', async () => {
     const { result, gateway } = await runInvoice((h) => h.signal(rejectInvoice, { by: 'bob', reason: 'duplicate' }));
     expect(result).toMatchObject({ state: 'REJECTED', amountPaid: 0, decision: { approved: false, by: 'bob', reason: 'duplicate' } });
     expect(gateway.attempts).toBe(0);
   });
 
-  it('keeps the first decision: a later reject cannot undo an approval', async () => {
+  it('Part C: keeps the first decision: a later reject cannot undo an approval', async () => {
     const { result, gateway } = await runInvoice(async (h) => {
       await h.signal(approveInvoice, { by: 'alice' });
       await h.signal(rejectInvoice, { by: 'mallory', reason: 'too late' });
     });
     expect(result.state).toBe('PAID');
     expect(result.decision.by).toBe('alice');
+    expect(gateway.charges).toHaveLength(3);
+  });
+
+  it('Part C: keeps the first decision even when both arrive together', async () => {
+    // Both signals are sent before any worker runs, so the workflow receives them in one batch:
+    // the approval comes first and must stand; the reject after it is ignored.
+    const gateway = new PaymentGateway();
+    const taskQueue = uniqueName('tq');
+    const invoice = sampleInvoice(uniqueName('INV'));
+    const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
+    await handle.signal(approveInvoice, { by: 'alice' });
+    await handle.signal(rejectInvoice, { by: 'mallory', reason: 'too late' });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: createActivities(new Erp(), gateway) });
+    const result = await worker.runUntil(handle.result());
+    expect(result).toMatchObject({ state: 'PAID', amountPaid: 268.49, decision: { approved: true, by: 'alice' } });
     expect(gateway.charges).toHaveLength(3);
   });
 });

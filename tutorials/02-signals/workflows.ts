@@ -1,7 +1,7 @@
 // The workflow: the invoice's business process, written as plain code. Temporal records each
 // step, so if the worker dies the workflow resumes where it was instead of starting over.
 // Workflow code must be deterministic: no Node built-ins, no I/O; that is what activities are for.
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Invoice, Payment } from '../../shared/invoice.js';
 import { stepTaskQueue } from '../../shared/task-queue.js';
 import type { createActivities } from './activities.js';
@@ -60,24 +60,35 @@ export interface InvoiceResult {
 // #region invoice-workflow
 export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceResult> {
   let decision: Decision | undefined;
+  const decide = (next: Decision) => {
+    // #exercise first-decision-wins "Part C: the first decision wins"
+    // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
+    if (decision !== undefined) {
+      log.warn('Decision ignored: the invoice is already decided', { invoiceId: invoice.id, decided: decision, ignored: next });
+      return;
+    }
+    // #endexercise
+    decision = next;
+  };
   // Handlers are set first thing, so a decision that arrives during validation is kept.
-  // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
-  // #exercise handle-the-signals "Exercise: handle the signals"
-  setHandler(approveInvoice, ({ by }) => {
-    decision ??= { approved: true, by };
-  });
-  setHandler(rejectInvoice, ({ by, reason }) => {
-    decision ??= { approved: false, by, reason };
-  });
+  // #exercise approve-handler "Part A: approve, and wait for it"
+  setHandler(approveInvoice, ({ by }) => decide({ approved: true, by }));
+  // #endexercise
+  // #exercise reject-handler "Part B: reject, saying why"
+  setHandler(rejectInvoice, ({ by, reason }) => decide({ approved: false, by, reason }));
   // #endexercise
 
   await validateInvoice(invoice);
 
+  // #exercise wait-for-decision "Part A: approve, and wait for it"
   // Wait, for as long as it takes, without holding a thread or a process: the worker can
   // restart meanwhile and the workflow still wakes up when the signal arrives.
   await condition(() => decision !== undefined);
+  // #endexercise
   const decided = decision as Decision; // set by a signal handler, which TypeScript cannot follow
+  // #exercise rejected-pays-nothing "Part B: reject, saying why"
   if (!decided.approved) return { invoiceId: invoice.id, state: 'REJECTED', decision: decided, payments: [], amountPaid: 0 };
+  // #endexercise
 
   const payments: Payment[] = [];
   for (const [lineIndex, line] of invoice.lines.entries()) {
