@@ -79,7 +79,20 @@ async function withInvoice<T>(
 }
 
 describe('03-queries: getInvoiceStatus', () => {
-  it('shows VALIDATING, AWAITING_APPROVAL, PAYING, then PAID with every line', async () => {
+  it('Part A: answers getInvoiceStatus from the live state, with what has been paid', async () => {
+    await withInvoice({ erp: new Erp(), gateway: new PaymentGateway() }, async ({ handle }) => {
+      const before = await handle.query(getInvoiceStatus);
+      expect(before).toMatchObject({ linesTotal: 3, linesPaid: 0, amountDue: 268.49, amountPaid: 0, decision: null, failure: null });
+      await handle.signal(approveInvoice, { by: 'alice' });
+      const final = await handle.result();
+      expect(final).toMatchObject({ linesPaid: 3, amountPaid: 268.49 });
+      expect(final.payments.map((p) => p.lineIndex)).toEqual([0, 1, 2]);
+      // The query answers from the same object the workflow returned.
+      expect(await handle.query(getInvoiceStatus)).toEqual(final);
+    });
+  });
+
+  it('Part B: shows VALIDATING, AWAITING_APPROVAL, PAYING, then PAID with every line', async () => {
     const erp = new HeldErp();
     const gateway = new HeldGateway();
     await withInvoice({ erp, gateway }, async ({ handle, stateBecomes }) => {
@@ -101,7 +114,7 @@ describe('03-queries: getInvoiceStatus', () => {
     });
   });
 
-  it('shows REJECTED with who rejected it and why', async () => {
+  it('Part B: shows REJECTED with who rejected it and why', async () => {
     await withInvoice({ erp: new Erp(), gateway: new PaymentGateway() }, async ({ handle, stateBecomes }) => {
       await stateBecomes('AWAITING_APPROVAL');
       await handle.signal(rejectInvoice, { by: 'bob', reason: 'not ordered' });
@@ -110,7 +123,7 @@ describe('03-queries: getInvoiceStatus', () => {
     });
   });
 
-  it('shows FAILED with the reason when a payment is declined, and what was paid before it', async () => {
+  it('Part C: shows FAILED with the reason when a payment is declined, and what was paid before it', async () => {
     const simulation: SimulationOptions = { gatewayDeclineOver: 100 };
     await withInvoice({ erp: new Erp(simulation), gateway: new PaymentGateway(simulation) }, async ({ handle, stateBecomes }) => {
       await stateBecomes('AWAITING_APPROVAL');

@@ -1,7 +1,7 @@
 // The workflow: the invoice's business process, written as plain code. Temporal records each
 // step, so if the worker dies the workflow resumes where it was instead of starting over.
 // Workflow code must be deterministic: no Node built-ins, no I/O; that is what activities are for.
-import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Invoice, Payment } from '../../shared/invoice.js';
 import { stepTaskQueue } from '../../shared/task-queue.js';
 import type { createActivities } from './activities.js';
@@ -89,45 +89,60 @@ export async function InvoiceWorkflow(invoice: Invoice): Promise<InvoiceStatus> 
     decision: null,
     failure: null,
   };
-  // #exercise add-the-query "Exercise: answer the query"
+  // #exercise add-the-query "Part A: answer the query"
   setHandler(getInvoiceStatus, () => status);
   // #endexercise
+  const decide = (next: Decision) => {
+    // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
+    if (status.decision !== null) {
+      log.warn('Decision ignored: the invoice is already decided', { invoiceId: invoice.id, decided: status.decision, ignored: next });
+      return;
+    }
+    status.decision = next;
+  };
   // Handlers are set first thing, so a decision that arrives during validation is kept.
-  // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
-  setHandler(approveInvoice, ({ by }) => {
-    status.decision ??= { approved: true, by, at: new Date().toISOString() };
-  });
-  setHandler(rejectInvoice, ({ by, reason }) => {
-    status.decision ??= { approved: false, by, reason, at: new Date().toISOString() };
-  });
+  setHandler(approveInvoice, ({ by }) => decide({ approved: true, by, at: new Date().toISOString() }));
+  setHandler(rejectInvoice, ({ by, reason }) => decide({ approved: false, by, reason, at: new Date().toISOString() }));
 
   try {
     await validateInvoice(invoice);
 
     // Wait, for as long as it takes, without holding a thread or a process: the worker can
     // restart meanwhile and the workflow still wakes up when the signal arrives.
+    // #exercise state-awaiting-approval "Part B: keep the state current"
     status.state = 'AWAITING_APPROVAL';
+    // #endexercise
     await condition(() => status.decision !== null);
     if (!status.decision?.approved) {
+      // #exercise state-rejected "Part B: keep the state current"
       status.state = 'REJECTED';
+      // #endexercise
       return status;
     }
 
+    // #exercise state-paying "Part B: keep the state current"
     status.state = 'PAYING';
+    // #endexercise
     for (const [lineIndex, line] of invoice.lines.entries()) {
       status.payments.push(await processPayment({ invoiceId: invoice.id, lineIndex, line }));
+      // #exercise progress "Part A: answer the query"
       status.linesPaid = status.payments.length;
       status.amountPaid = sumAmounts(status.payments);
+      // #endexercise
     }
+    // #exercise state-paid "Part B: keep the state current"
     status.state = 'PAID';
+    // #endexercise
     return status;
   // #region fail-readably
   } catch (err) {
+    // #exercise fail-readably-catch "Part C: fail readably"
     if (!(err instanceof ActivityFailure)) throw err; // e.g. a cancellation: not ours to relabel
     // Keep the reason where a query can see it, then fail the workflow with a readable message.
     status.state = 'FAILED';
     status.failure = rootMessage(err);
     throw ApplicationFailure.nonRetryable(`Invoice ${invoice.id} failed: ${status.failure}`, 'InvoiceFailed');
+    // #endexercise
   }
   // #endregion fail-readably
 }
