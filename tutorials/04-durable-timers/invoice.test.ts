@@ -1,5 +1,6 @@
 // Proof for step 04: the approval wait has a deadline. On the time-skipping test server five
 // simulated days pass in about a second of real time, and the test measures both clocks.
+import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +59,7 @@ async function runInvoice(options: InvoiceOptions, during: (approve: (by: string
 }
 
 describe('04-durable-timers: the approval deadline', () => {
-  it('times out after 5 simulated days with no decision, paying nothing, in under 10 s of real time', async () => {
+  it('Part A: times out after 5 simulated days with no decision, paying nothing, in under 10 s of real time (Part B: at the deadline it showed)', async () => {
     const { result, gateway, simulatedMs, realMs, startTime } = await runInvoice({});
     expect(result.state).toBe('TIMED_OUT');
     expect(result.decision).toBeNull();
@@ -72,7 +73,7 @@ describe('04-durable-timers: the approval deadline', () => {
     expect(realMs).toBeLessThan(10_000);
   });
 
-  it('still pays when approved on day 4, in under 10 s of real time', async () => {
+  it('Part A: still pays when approved on day 4, in under 10 s of real time', async () => {
     const { result, gateway, simulatedMs, realMs } = await runInvoice({}, async (approve) => {
       await env.sleep('4 days'); // four simulated days pass while the invoice waits
       await approve('alice');
@@ -86,14 +87,14 @@ describe('04-durable-timers: the approval deadline', () => {
     expect(realMs).toBeLessThan(10_000);
   });
 
-  it('uses the deadline set for this invoice', async () => {
+  it('Part C: uses the deadline set for this invoice', async () => {
     const { result, simulatedMs } = await runInvoice({ approvalTimeout: '2 hours' });
     expect(result.state).toBe('TIMED_OUT');
     expect(simulatedMs).toBeGreaterThanOrEqual(2 * 60 * 60 * 1000);
     expect(simulatedMs).toBeLessThan(DAY);
   });
 
-  it('reports the deadline while the invoice waits', async () => {
+  it('Part B: reports the deadline while the invoice waits (Part C: the deadline set for this invoice)', async () => {
     const taskQueue = uniqueName('tq');
     const invoice = sampleInvoice(uniqueName('INV'));
     const worker = await Worker.create({
@@ -115,5 +116,20 @@ describe('04-durable-timers: the approval deadline', () => {
       expect(Date.parse(status.approvalDeadline!) - startTime).toBeLessThan(3 * DAY + 1_000);
       await handle.terminate('test done');
     });
+  });
+
+  it('Part C: fails at once, saying why, when the deadline set for this invoice is not a duration', async () => {
+    const taskQueue = uniqueName('tq');
+    const invoice = sampleInvoice(uniqueName('INV'));
+    const gateway = new PaymentGateway();
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: createActivities(new Erp(), gateway) });
+    const err = await worker.runUntil(
+      env.client.workflow
+        .execute(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(invoice.id), args: [invoice, { approvalTimeout: '5 dyas' as InvoiceOptions['approvalTimeout'] }] })
+        .catch((e: unknown) => e),
+    );
+    expect(err, 'the invoice did not fail: is approvalTimeout checked?').toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/approvalTimeout must be a positive duration.*"5 dyas"/);
+    expect(gateway.attempts).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 // The workflow: the invoice's business process, written as plain code. Temporal records each
 // step, so if the worker dies the workflow resumes where it was instead of starting over.
 // Workflow code must be deterministic: no Node built-ins, no I/O; that is what activities are for.
-import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import ms, { type StringValue } from 'ms';
 import type { Invoice, Payment } from '../../shared/invoice.js';
@@ -95,7 +95,7 @@ export interface InvoiceOptions {
  */
 // #region invoice-workflow
 export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions = {}): Promise<InvoiceStatus> {
-  const approvalTimeout = options.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
+  const approvalTimeout = approvalTimeoutOf(options);
   const status: InvoiceStatus = {
     invoiceId: invoice.id,
     customer: invoice.customer,
@@ -110,14 +110,17 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     failure: null,
   };
   setHandler(getInvoiceStatus, () => status);
+  const decide = (next: Decision) => {
+    // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
+    if (status.decision !== null) {
+      log.warn('Decision ignored: the invoice is already decided', { invoiceId: invoice.id, decided: status.decision, ignored: next });
+      return;
+    }
+    status.decision = next;
+  };
   // Handlers are set first thing, so a decision that arrives during validation is kept.
-  // The first decision wins: a second approve or reject is ignored, it cannot undo the first.
-  setHandler(approveInvoice, ({ by }) => {
-    status.decision ??= { approved: true, by, at: new Date().toISOString() };
-  });
-  setHandler(rejectInvoice, ({ by, reason }) => {
-    status.decision ??= { approved: false, by, reason, at: new Date().toISOString() };
-  });
+  setHandler(approveInvoice, ({ by }) => decide({ approved: true, by, at: new Date().toISOString() }));
+  setHandler(rejectInvoice, ({ by, reason }) => decide({ approved: false, by, reason, at: new Date().toISOString() }));
 
   try {
     await validateInvoice(invoice);
@@ -127,9 +130,11 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     // in Temporal, not in this process, so it fires on time even if every worker was down for days.
     // Date.now() is the workflow's deterministic clock, safe to use here.
     status.state = 'AWAITING_APPROVAL';
+    // #exercise deadline-in-status "Part B: show the deadline"
     status.approvalDeadline = new Date(Date.now() + durationMs(approvalTimeout)).toISOString();
+    // #endexercise
     // #endregion deadline
-    // #exercise wait-for-decision "Exercise: wait with a deadline"
+    // #exercise wait-for-decision "Part A: wait with a deadline"
     const decided = await condition(() => status.decision !== null, approvalTimeout);
     if (!decided) {
       status.state = 'TIMED_OUT'; // nobody decided in time: auto-reject, pay nothing
@@ -173,7 +178,27 @@ function rootMessage(err: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * How long this invoice waits for a decision: its own `approvalTimeout`, else the default. A value
+ * that is not a positive duration fails the invoice at once, saying why, instead of waiting wrongly.
+ */
+function approvalTimeoutOf(options: InvoiceOptions): Duration {
+  // #exercise per-invoice-timeout "Part C: a deadline per invoice"
+  const timeout = options.approvalTimeout;
+  if (timeout !== undefined) {
+    // A typo ('5 dyas') must not become "no deadline" or a workflow task that fails forever.
+    if (!(durationMs(timeout) > 0)) {
+      throw ApplicationFailure.nonRetryable(`approvalTimeout must be a positive duration such as '5 days', got ${JSON.stringify(timeout)}`, 'InvalidApprovalTimeout');
+    }
+    return timeout;
+  }
+  // #endexercise
+  return DEFAULT_APPROVAL_TIMEOUT;
+}
+
 /** A Duration in milliseconds: `'5 days'` is read by `ms`, the parser Temporal uses for its timers. */
 function durationMs(duration: Duration): number {
+  // #exercise duration-ms "Part B: show the deadline"
   return typeof duration === 'number' ? duration : ms(duration as StringValue);
+  // #endexercise
 }
