@@ -34,6 +34,8 @@ import * as step04 from '../tutorials/04-durable-timers/activities.js';
 import * as step05 from '../tutorials/05-mcp-server/activities.js';
 import * as step06 from '../tutorials/06-durability-demo/activities.js';
 import { LedgerGateway as LedgerGateway06 } from '../tutorials/06-durability-demo/ledger.js';
+import * as step07 from '../tutorials/07-mcp-native/activities.js';
+import { LedgerGateway as LedgerGateway07 } from '../tutorials/07-mcp-native/ledger.js';
 import * as step08 from '../tutorials/08-versioning/activities.js';
 import { LedgerGateway as LedgerGateway08 } from '../tutorials/08-versioning/ledger.js';
 
@@ -68,6 +70,7 @@ export const RECORDINGS: Recording[] = [
   { step: '04-durable-timers', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'signal', takesOptions: true, activities: (erp) => step04.createActivities(erp, new PaymentGateway()) },
   { step: '05-mcp-server', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp) => step05.createActivities(erp, new PaymentGateway()) },
   { step: '06-durability-demo', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step06.createActivities(erp, new LedgerGateway06(join(dir, 'ledger-06.jsonl'))) },
+  { step: '07-mcp-native', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step07.createActivities(erp, new LedgerGateway07(join(dir, 'ledger-07.jsonl'))) },
   { step: '08-versioning', workflows: 'workflows-v1.ts', prefix: 'v1-', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step08.createActivities(erp, new LedgerGateway08(join(dir, 'ledger-08.jsonl'))) },
   { step: '08-versioning', workflows: 'workflows.ts', prefix: 'v2-', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step08.createActivities(erp, new LedgerGateway08(join(dir, 'ledger-08.jsonl'))) },
 ];
