@@ -1,12 +1,14 @@
 // Proof that exercises are generated from the solutions: the practice copy of each step loads but
-// fails that step's own test, and a solution copy written the same way passes it.
+// fails the test of every part of its exercise (`it('Part B: ...')`), and a solution copy written the
+// same way passes them. EXERCISE_EACH_PART=1 adds the slower, stronger proof: a copy with only Part X
+// cut out fails Part X's tests (so each part's test fails because of that part, not another).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate, practiceSource, resolveStep, rewritePaths, solutionSource, todoLine } from './exercise.js';
-import { REPO_ROOT, stepFolders } from './snippets.js';
+import { generate, partOf, practiceSource, resolveStep, rewritePaths, solutionSource, todoLine } from './exercise.js';
+import { parseRegions, REPO_ROOT, stepFolders } from './snippets.js';
 
 describe('practiceSource / solutionSource', () => {
   const source = [
@@ -43,6 +45,17 @@ describe('practiceSource / solutionSource', () => {
     expect(() => practiceSource('// #exercise no-section\nx();\n// #endexercise\n', 'w.ts')).toThrow(/w\.ts:1: #exercise needs a name and a quoted README section/);
     expect(() => practiceSource('// #exercise a "A"\nx();\n', 'w.ts')).toThrow(/w\.ts:1: exercise "a" is never closed/);
     expect(() => practiceSource('// #exercise a "A"\n// #exercise b "B"\n// #endexercise\n// #endexercise\n', 'w.ts')).toThrow(/cannot nest/);
+  });
+
+  it('with a part, cuts out only the exercises whose section is that part', () => {
+    const parts = ['a();', '// #exercise one "Part A: first"', 'one();', '// #endexercise', '// #exercise two "Part B: second"', 'two();', '// #endexercise', ''].join('\n');
+    expect(practiceSource(parts, 'w.ts', 'B')).toEqual({
+      text: ['a();', 'one();', '// TODO(exercise two): see README, section "Part B: second".', ''].join('\n'),
+      exercises: [{ file: 'w.ts', line: 3, name: 'two', section: 'Part B: second', part: 'B' }],
+    });
+    expect(practiceSource(parts, 'w.ts').exercises.map((e) => e.part)).toEqual(['A', 'B']);
+    expect(partOf('Part C: the first decision wins')).toBe('C');
+    expect(partOf('Exercise: answer the query')).toBeUndefined();
   });
 
   it('formats the TODO line', () => {
@@ -108,6 +121,13 @@ describe('generate', () => {
     expect(readFileSync(work, 'utf8')).toContain('// TODO(exercise add-the-query)');
   });
 
+  it('cuts out one part with --part, and refuses a part the step does not have', () => {
+    const { exercises } = generate({ step: '03-queries', out, force: true, part: 'C' });
+    expect(exercises.map((e) => e.part)).toEqual(['C']);
+    expect(readFileSync(join(out, '03-queries', 'workflows.ts'), 'utf8')).toContain('setHandler(getInvoiceStatus');
+    expect(() => generate({ step: '03-queries', out, force: true, part: 'Q' })).toThrow(/has no Part Q; nothing was changed/);
+  });
+
   it('refuses destinations outside the repository or inside its own folders', () => {
     expect(() => generate({ step: '03-queries', out: '/tmp' })).toThrow(/inside the repository/);
     expect(() => generate({ step: '03-queries', out: 'tutorials' })).toThrow(/must not be inside tutorials\//);
@@ -115,14 +135,34 @@ describe('generate', () => {
   });
 });
 
-/** The lines each step's exercises cut out; the practice copy must not contain them. */
-const SOLUTION_LINES: Record<string, { file: string; line: string }> = {
-  '01-activities': { file: 'workflows.ts', line: 'payments.push(await processPayment(' },
-  '02-signals': { file: 'workflows.ts', line: 'setHandler(approveInvoice' },
-  '03-queries': { file: 'workflows.ts', line: 'setHandler(getInvoiceStatus' },
-  '04-durable-timers': { file: 'workflows.ts', line: 'await condition(() => status.decision !== null, approvalTimeout)' },
-};
-const STEPS = Object.keys(SOLUTION_LINES);
+/** Every exercise of every step, read from the markers in the step's sources. */
+interface StepExercise {
+  file: string;
+  name: string;
+  section: string;
+  part: string | undefined;
+  /** The region's code lines, trimmed, without blank or comment-only lines. */
+  code: string[];
+}
+function exercisesOf(step: string): StepExercise[] {
+  const dir = join(REPO_ROOT, 'tutorials', step);
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.ts'))
+    .sort()
+    .flatMap((file) =>
+      [...parseRegions(readFileSync(join(dir, file), 'utf8')).regions.values()]
+        .filter((r) => r.kind === 'exercise')
+        .map((r) => ({
+          file,
+          name: r.name,
+          section: r.section!,
+          part: partOf(r.section!),
+          code: r.lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('//')),
+        })),
+    );
+}
+const STEPS = stepFolders(REPO_ROOT).filter((step) => exercisesOf(step).length > 0);
+const partsOf = (step: string) => [...new Set(exercisesOf(step).map((e) => e.part ?? '?'))].sort();
 
 interface JsonReport {
   success: boolean;
@@ -149,18 +189,23 @@ function runVitest(target: string, reportFile: string, extraArgs: string[]): Pro
   });
 }
 
-/** The title of the first test in a test file, e.g. `pays every line exactly once and returns what was paid`. */
-function firstTestTitle(testFile: string): string {
-  const match = /\b(?:it|test)\(\s*(['"`])((?:\\.|(?!\1).)+)\1/.exec(readFileSync(testFile, 'utf8'));
-  if (!match || /[%$]/.test(match[2])) throw new Error(`${testFile}: its first test needs a plain string title (it('...', ...)) to be run on its own.`);
-  return match[2].replace(/\\(.)/g, '$1');
+/** The part letters a test's title names: `Part B: ...` → ['B']; `Part A: ... (Part C: ...)` → ['A', 'C']. */
+const partsNamed = (title: string) => [...title.matchAll(/\bPart ([A-Z])\b/g)].map((m) => m[1]);
+
+/** The assertion results of one step's test file in a report (copies live in `<base>/<kind>/<step>/`). */
+function resultsOf(report: JsonReport, step: string) {
+  const files = report.testResults.filter((f) => f.name.split('/').slice(-2, -1)[0] === step);
+  return { files, tests: files.flatMap((f) => f.assertionResults) };
 }
 
-describe('practice copies of steps 01-04', () => {
+// Practice and solution copies run with `-t "Part "`: only the tests that prove a part, which is
+// what the exercise is about (the steps' other tests run in `npm test` on the steps themselves).
+const PART_TESTS = ['-t', 'Part [A-Z]\\b'];
+
+describe(`practice copies of the steps with exercises`, () => {
   const base = `practice/exercise-test-${randomUUID().slice(0, 8)}`;
   let practice: Awaited<ReturnType<typeof runVitest>>;
   let solution: Awaited<ReturnType<typeof runVitest>>;
-  const firstTests: Record<string, string> = {};
 
   beforeAll(async () => {
     mkdirSync(join(REPO_ROOT, base), { recursive: true });
@@ -169,56 +214,56 @@ describe('practice copies of steps 01-04', () => {
       generate({ step, out: `${base}/practice` });
       generate({ step, out: `${base}/solution`, solution: true });
     }
-    // One test per step, the first of its file: the proof is that the SAME test fails on the
-    // practice copy and passes on the solution copy. (The tutorials' own test files already run
-    // every test on this code; running them all again on each copy took most of this file's time.)
-    for (const step of STEPS) {
-      const testFile = readdirSync(join(REPO_ROOT, base, 'solution', step)).find((name) => name.endsWith('.test.ts'));
-      if (!testFile) throw new Error(`${step} has no *.test.ts to prove its exercises with.`);
-      firstTests[step] = firstTestTitle(join(REPO_ROOT, base, 'solution', step, testFile));
-    }
-    const only = `--testNamePattern=(${Object.values(firstTests).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`;
-    // Two vitest runs side by side, each over all four steps in ONE process (--no-isolate): most of
-    // what a copy's test costs is fixed (a process, Temporal's native module, warming webpack to
-    // bundle the workflows), so sharing it is what makes this cheap. A practice test often leaves
-    // a workflow waiting forever, hence its short timeout; a worker it abandons may log errors into
-    // the next file's run, but only each file's own failed test is counted below.
+    // Two vitest runs, side by side, each over every step in ONE process (--no-isolate): most of
+    // the cost of a copy's test file is fixed (a process, loading Temporal's native module, starting
+    // a test server, warming webpack to bundle the workflows), so sharing it is what makes this cheap.
+    // - Practice copies: a missing piece often leaves a workflow waiting forever, so their tests
+    //   run concurrently within each file under a short timeout: a file fails in seconds, not a
+    //   minute per test. Workers abandoned by those failures may log errors into the next file's
+    //   run; only each file's own failed tests are counted below, so that cannot fake a failure.
+    // - Solution copies: the same tests, as `npm test` runs them.
     [practice, solution] = await Promise.all([
-      runVitest(`${base}/practice`, join(REPO_ROOT, base, 'practice.json'), [only, '--no-isolate', '--maxWorkers=1', '--testTimeout=4000']),
-      runVitest(`${base}/solution`, join(REPO_ROOT, base, 'solution.json'), [only, '--no-isolate', '--maxWorkers=1']),
+      runVitest(`${base}/practice`, join(REPO_ROOT, base, 'practice.json'), ['--no-isolate', '--maxWorkers=1', '--sequence.concurrent', '--testTimeout=5000', ...PART_TESTS]),
+      runVitest(`${base}/solution`, join(REPO_ROOT, base, 'solution.json'), ['--no-isolate', '--maxWorkers=1', ...PART_TESTS]),
     ]);
-  }, 170_000);
+  }, 240_000);
 
   afterAll(() => {
     rmSync(join(REPO_ROOT, base), { recursive: true, force: true });
   });
 
-  it('covers every step that has exercises', () => {
-    const withExercises = stepFolders(REPO_ROOT).filter((step) =>
-      readdirSync(join(REPO_ROOT, 'tutorials', step))
-        .filter((name) => name.endsWith('.ts'))
-        .some((name) => readFileSync(join(REPO_ROOT, 'tutorials', step, name), 'utf8').includes('// #exercise ')),
-    );
-    expect(withExercises).toEqual(STEPS);
+  it('finds the steps with exercises, and every exercise is a part: Part A, B, C at least', () => {
+    expect(STEPS.length).toBeGreaterThan(0);
+    for (const step of STEPS) {
+      const exercises = exercisesOf(step);
+      expect(exercises.filter((e) => !e.part).map((e) => `${e.file}#${e.name} "${e.section}"`), `${step}: sections must be named "Part X: ..."`).toEqual([]);
+      expect(partsOf(step).slice(0, 3), step).toEqual(['A', 'B', 'C']);
+    }
   });
 
-  it.each(STEPS)('%s: the practice copy has TODOs instead of the solution', (step) => {
-    const { file, line } = SOLUTION_LINES[step];
-    const text = readFileSync(join(REPO_ROOT, base, 'practice', step, file), 'utf8');
-    expect(text).toMatch(/\/\/ TODO\(exercise [\w.-]+\): see README, section ".+"\./);
-    expect(text).not.toContain(line);
-    expect(text).not.toMatch(/#(end)?(exercise|region)\b/);
-    expect(readFileSync(join(REPO_ROOT, base, 'solution', step, file), 'utf8')).toContain(line);
+  it.each(STEPS)('%s: the practice copy has a TODO for each exercise instead of its code', (step) => {
+    for (const e of exercisesOf(step)) {
+      const practiceText = readFileSync(join(REPO_ROOT, base, 'practice', step, e.file), 'utf8');
+      const solutionText = readFileSync(join(REPO_ROOT, base, 'solution', step, e.file), 'utf8');
+      expect(practiceText).toContain(`// TODO(exercise ${e.name}): see README, section "${e.section}".`);
+      expect(practiceText).not.toMatch(/#(end)?(exercise|region)\b/);
+      // The region's code is gone from the practice copy (at least one of its lines), and kept in the solution.
+      expect(e.code.some((line) => !practiceText.includes(line)), `${step}/${e.file}#${e.name}`).toBe(true);
+      for (const line of e.code) expect(solutionText).toContain(line);
+    }
   });
 
-  it.each(STEPS)('%s: its first test loads but fails on the practice copy', (step) => {
-    const { report, output } = practice;
-    const files = report.testResults.filter((f) => f.name.split('/practice/').at(-1)!.startsWith(`${step}/`));
-    expect(files, output.slice(-2000)).toHaveLength(1);
-    const failed = files[0].assertionResults.filter((a) => a.status === 'failed').map((a) => a.title);
-    // The test failed (not the file failing to load): the copy's imports resolve.
-    expect(failed, `${files[0].message}\n${output.slice(-2000)}`).toEqual([firstTests[step]]);
-    expect(report.success).toBe(false);
+  it.each(STEPS)('%s: the practice copy loads, and fails the test of every part', (step) => {
+    const { files, tests } = resultsOf(practice.report, step);
+    expect(files, practice.output.slice(-2000)).toHaveLength(1);
+    // Tests that ran and failed (not a file that could not load): the copy's imports resolve.
+    expect(files[0].message, practice.output.slice(-2000)).toBeFalsy();
+    for (const part of partsOf(step)) {
+      const named = tests.filter((t) => partsNamed(t.title).includes(part));
+      expect(named.length, `${step}: no test is named "Part ${part}: ..."`).toBeGreaterThan(0);
+      expect(named.filter((t) => t.status === 'failed').map((t) => t.title), `${step} Part ${part}: its tests passed without the part`).not.toEqual([]);
+    }
+    expect(practice.report.success).toBe(false);
   });
 
   it('the same tests pass on solution copies written the same way', () => {
@@ -230,9 +275,38 @@ describe('practice copies of steps 01-04', () => {
       [f.status === 'failed' && f.message ? `${f.name}: ${f.message}` : '', ...f.assertionResults.filter((a) => a.status === 'failed').map((a) => `${a.fullName}: ${a.failureMessages.join('\n').slice(0, 600)}`)].filter(Boolean),
     );
     expect(failures, output.slice(-3000)).toEqual([]);
-    expect(report.numFailedTests).toBe(0);
-    const passed = report.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'passed').map((a) => a.title));
-    expect(passed.sort()).toEqual(Object.values(firstTests).sort());
+    for (const step of STEPS) {
+      const passed = resultsOf(report, step).tests.filter((t) => t.status === 'passed');
+      for (const part of partsOf(step)) expect(passed.some((t) => partsNamed(t.title).includes(part)), `${step} Part ${part}`).toBe(true);
+    }
     expect(report.success).toBe(true);
+  });
+});
+
+// The stronger proof, opt-in because it runs a copy per part (about three times the work):
+//   EXERCISE_EACH_PART=1 npx vitest run scripts/exercise.test.ts -t "each part"
+describe.runIf(process.env.EXERCISE_EACH_PART === '1')('each part alone', () => {
+  const base = `practice/exercise-parts-${randomUUID().slice(0, 8)}`;
+  const LETTERS = [...new Set(STEPS.flatMap(partsOf))].sort();
+  const runs: Record<string, Awaited<ReturnType<typeof runVitest>>> = {};
+
+  beforeAll(async () => {
+    mkdirSync(join(REPO_ROOT, base), { recursive: true });
+    for (const letter of LETTERS) for (const step of STEPS) if (partsOf(step).includes(letter)) generate({ step, out: `${base}/${letter}`, part: letter });
+    // One run per letter, over every step's copy cut for that letter, running only that part's tests.
+    for (const letter of LETTERS) {
+      runs[letter] = await runVitest(`${base}/${letter}`, join(REPO_ROOT, base, `${letter}.json`), [
+        '--no-isolate', '--maxWorkers=1', '--sequence.concurrent', '--testTimeout=5000', '-t', `Part ${letter}\\b`,
+      ]);
+    }
+  }, 600_000);
+
+  afterAll(() => rmSync(join(REPO_ROOT, base), { recursive: true, force: true }));
+
+  it.each(STEPS.flatMap((step) => partsOf(step).map((part) => [step, part] as const)))('%s: the copy without Part %s fails its tests', (step, part) => {
+    const { files, tests } = resultsOf(runs[part].report, step);
+    expect(files, runs[part].output.slice(-2000)).toHaveLength(1);
+    const failed = tests.filter((t) => t.status === 'failed' && partsNamed(t.title).includes(part));
+    expect(failed.length, `${step}: with only Part ${part} cut out, no "Part ${part}" test failed`).toBeGreaterThan(0);
   });
 });

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { connectMcpHttp, resultText, spawnMcpServer, type McpSession } from '../
 import { Erp, PaymentGateway } from '../../shared/simulated-systems.js';
 import { bundleOnce, freePort, startDevServerEnv, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
-import { TASK_QUEUE, type InvoiceState } from './workflows.js';
+import { getInvoiceStatus, InvoiceWorkflow, rejectInvoice, TASK_QUEUE, type InvoiceState } from './workflows.js';
 
 const SERVER = new URL('./server.ts', import.meta.url);
 const gateway = new PaymentGateway();
@@ -119,8 +119,40 @@ describe.concurrent('05-mcp-server', () => {
     });
   });
 
+  describe('05-mcp-server: the rejectInvoice Update, straight through Temporal', () => {
+    it('Part A: takes a rejection with its reason, refuses one without, and pays nothing', async () => {
+      const invoice = newInvoice();
+      const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
+      await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      // The validator refuses before anything is recorded; the caller is told why.
+      const refused = await handle.executeUpdate(rejectInvoice, { args: [{ by: 'bob', reason: '  ' }] }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((refused as WorkflowUpdateFailedError).cause?.message).toBe('A rejection needs a reason.');
+      expect((await handle.query(getInvoiceStatus)).decision).toBeNull();
+      // Taken: the caller gets the decision as the workflow recorded it.
+      const taken = await handle.executeUpdate(rejectInvoice, { args: [{ by: 'bob', reason: 'not ordered' }] });
+      expect(taken).toMatchObject({ invoiceId: invoice.id, previousState: 'AWAITING_APPROVAL', decision: { approved: false, by: 'bob', reason: 'not ordered' } });
+      expect(await handle.result()).toMatchObject({ state: 'REJECTED', amountPaid: 0, decision: taken.decision });
+      expect(chargesOf(invoice.id)).toHaveLength(0);
+    });
+  });
+
   describe('05-mcp-server over stdio', () => {
-    it('offers five tools, read-only and destructive ones marked as such', async () => {
+    it('Part C: tells the second of two deciders who decided first, and that nothing was changed', async () => {
+      const invoice = newInvoice();
+      await mcp.call('process_invoice', invoice);
+      await stateBecomes(invoice.id, 'AWAITING_APPROVAL');
+      const [approve, reject] = await Promise.all([
+        mcp.call('approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' }),
+        mcp.call('reject_invoice', { invoice_id: invoice.id, rejected_by: 'bob', reason: 'not ordered' }),
+      ]);
+      const approved = !approve.isError;
+      expect([approve, reject].filter((r) => !r.isError), `${resultText(approve)} | ${resultText(reject)}`).toHaveLength(1);
+      // The validator's words reach the user, not "Workflow Update failed".
+      expectToolError(approved ? reject : approve, approved ? /already approved by alice at .*; nothing was changed/ : /already rejected by bob at .*; nothing was changed/);
+    });
+
+    it('Part B: offers five tools, read-only and destructive ones marked as such', async () => {
       const { tools } = await mcp.client.listTools();
       const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
       expect(Object.keys(byName).sort()).toEqual(['approve_invoice', 'get_invoice_status', 'list_invoices', 'process_invoice', 'reject_invoice']);
@@ -148,7 +180,7 @@ describe.concurrent('05-mcp-server', () => {
       expect(chargesOf(invoice.id).map((c) => c.amount)).toEqual([49.99, 129, 89.5]);
     });
 
-    it('reject story: process → reject → REJECTED, nothing charged', async () => {
+    it('Part B: reject story: process → reject → REJECTED, nothing charged', async () => {
       const invoice = newInvoice();
       await mcp.call('process_invoice', invoice);
       await stateBecomes(invoice.id, 'AWAITING_APPROVAL');
@@ -203,7 +235,7 @@ describe.concurrent('05-mcp-server', () => {
       }
     });
 
-    it('refuses a decision on an invoice that is not awaiting approval, naming the decision that was made', async () => {
+    it('Part C: refuses a decision on an invoice that is not awaiting approval, naming the decision that was made', async () => {
       const invoice = newInvoice();
       await mcp.call('process_invoice', invoice);
       await stateBecomes(invoice.id, 'AWAITING_APPROVAL');

@@ -228,6 +228,7 @@ export function createServer(): McpServer {
   );
   // #endregion approve-invoice
 
+  // #exercise reject-tool "Part B: the reject_invoice tool"
   server.registerTool(
     'reject_invoice',
     {
@@ -257,6 +258,7 @@ export function createServer(): McpServer {
       });
     },
   );
+  // #endexercise
   // #endregion decisions
 
   // #region read-tools
@@ -346,13 +348,18 @@ export function createServer(): McpServer {
 async function decide(client: Client, invoiceId: string, update: (handle: WorkflowHandle<typeof InvoiceWorkflow>) => Promise<DecisionResult>) {
   const handle = client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoiceId));
   try {
-    return await askWorker(client, WORKER, () => update(handle));
+    return await askWorker(client, WORKER, () => update(handle), { changes: true });
   } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    const status = await askWorker(client, WORKER, () => handle.query(getInvoiceStatus)).catch(() => undefined);
-    if (!status) throw err; // there really is no such invoice
-    const decided = status.decision ? ` (${status.decision.approved ? 'approved' : 'rejected'} by ${status.decision.by} at ${status.decision.at})` : '';
-    throw new ToolError(`Invoice ${invoiceId} is ${status.state}${decided} and has finished, so it takes no decision; nothing was changed.`);
+    // #exercise finished-invoice "Part C: refusals the user can read"
+    if (err instanceof WorkflowNotFoundError) {
+      const status = await askWorker(client, WORKER, () => handle.query(getInvoiceStatus)).catch(() => undefined);
+      if (status) {
+        const decided = status.decision ? ` (${status.decision.approved ? 'approved' : 'rejected'} by ${status.decision.by} at ${status.decision.at})` : '';
+        throw new ToolError(`Invoice ${invoiceId} is ${status.state}${decided} and has finished, so it takes no decision; nothing was changed.`);
+      }
+    }
+    // #endexercise
+    throw err; // e.g. there really is no such invoice
   }
 }
 // #endregion decide
@@ -364,7 +371,9 @@ class ToolError extends Error {}
 /** Temporal's errors, as messages a user (or the assistant reading them) can act on. */
 function explain(err: unknown, invoiceId: string | undefined): string {
   if (err instanceof ToolError || err instanceof TemporalUnreachableError || err instanceof NoWorkerError) return err.message;
+  // #exercise explain-refusal "Part C: refusals the user can read"
   if (err instanceof WorkflowUpdateFailedError) return messageOf(err.cause); // the validator's refusal, e.g. "already approved by alice"
+  // #endexercise
   if (err instanceof WorkflowNotFoundError) {
     return `No invoice "${invoiceId}" was found (no workflow ${err.workflowId} in namespace ${config.namespace ?? 'default'}). Check the id; list_invoices shows recent invoices.`;
   }

@@ -145,12 +145,14 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
   setHandler(approveInvoice, ({ by }) => decide({ approved: true, by, at: new Date().toISOString() }), {
     validator: ({ by }) => canDecide(by),
   });
+  // #exercise reject-update "Part A: the rejectInvoice Update"
   setHandler(rejectInvoice, ({ by, reason }) => decide({ approved: false, by, reason, at: new Date().toISOString() }), {
     validator: ({ by, reason }) => {
       canDecide(by);
       if (!reason.trim()) throw new Error('A rejection needs a reason.');
     },
   });
+  // #endexercise
   // #endregion decision-handlers
 
   try {
@@ -168,10 +170,12 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
       status.state = 'TIMED_OUT'; // nobody decided in time: auto-reject, pay nothing
       return status;
     }
+    // #exercise rejected-pays-nothing "Part A: the rejectInvoice Update"
     if (!status.decision?.approved) {
       status.state = 'REJECTED';
       return status;
     }
+    // #endexercise
 
     status.state = 'PAYING';
     for (const [lineIndex, line] of invoice.lines.entries()) {
