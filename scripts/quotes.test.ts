@@ -79,6 +79,14 @@ describe('checkQuotes', () => {
     expect(problems[1].message).toMatch(/^quote not found in src\/worker\.ts, src\/gone\.ts: "No worker answered for invoice INV-1 in time\."/);
   });
 
+  it('checks a message built from several strings sentence by sentence', () => {
+    const built = files({ 'src/e.ts': lines("const what = `No worker is polling ${q}.`;", "const next = 'Nothing is lost.';", 'super(`${what} ${next} Start it: npx tsx ${script}`);') });
+    const ok = lines('<!-- quotes: src/e.ts -->', '`No worker is polling "tq". Nothing is lost. Start it: npx tsx worker.ts`');
+    const bad = lines('<!-- quotes: src/e.ts -->', '`No worker is polling "tq". Something was lost. Start it: npx tsx worker.ts`');
+    expect(checkQuotes(ok, 'README.md', built)).toEqual([]);
+    expect(checkQuotes(bad, 'README.md', built)).toHaveLength(1);
+  });
+
   it('reports a marker whose block quotes nothing', () => {
     expect(checkQuotes(lines('<!-- quotes: src/worker.ts -->', 'Plain prose.'), 'README.md', read)[0].message).toMatch(/quotes nothing/);
   });

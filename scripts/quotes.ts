@@ -12,7 +12,9 @@
  * - a string literal, with literals joined by `+` read as one, and each `${...}` of a template
  *   standing for one word: an id, a number, a name (so `invoices-05` matches `${taskQueue}`);
  * - `…` or `...` in the quote stands for text the docs leave out, of any length; write it where
- *   the code inserts a longer text.
+ *   the code inserts a longer text;
+ * - a quote that no one string produces passes when each of its sentences does (a message built
+ *   from sentences in several strings).
  * Paths are relative to the repository root, or to the markdown file when they start with `./`
  * or `../`, as for snippets.
  */
@@ -188,6 +190,11 @@ export function quoteMatches(quote: string, string: string): boolean {
   return row[m];
 }
 
+/** `A is b. C is d.` → [`A is b.`, `C is d.`]: splits after . ! ? before a capital letter. */
+export function sentences(text: string): string[] {
+  return text.split(/(?<=[.!?])\s+(?=[A-Z])/);
+}
+
 /** Checks every quotes marker of one markdown file against the files it names. */
 export function checkQuotes(markdown: string, markdownFile: string, read: ReadSource): Problem[] {
   const problems: Problem[] = [];
@@ -206,7 +213,9 @@ export function checkQuotes(markdown: string, markdownFile: string, read: ReadSo
       problems.push({ file: markdownFile, line: marker.line, message: 'quotes: the block after the marker quotes nothing (no `code span` with a space, no code block)' });
     }
     for (const quote of marker.quotes) {
-      if (!strings.some((s) => quoteMatches(quote.text, s))) {
+      // A message the code builds from several sentences is checked sentence by sentence.
+      const said = (text: string) => strings.some((s) => quoteMatches(text, s));
+      if (!said(quote.text) && !sentences(quote.text).every(said)) {
         problems.push({
           file: markdownFile,
           line: quote.line,

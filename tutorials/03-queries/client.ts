@@ -74,7 +74,8 @@ runMain(async () => {
       // #region query-status
       case 'status': {
         // A query reads the live state; it works while the invoice waits and after it ends. A worker
-        // answers it, so with none running askWorker gives up after 3 s and says which one to start.
+        // answers it, so with none polling askWorker says at once which one to start (and gives a
+        // worker that is listed but silent 8 s).
         const handle = client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoiceId));
         const status = await askWorker(client, { taskQueue: TASK_QUEUE, workerScript: 'tutorials/03-queries/worker.ts' }, () =>
           handle.query(getInvoiceStatus),

@@ -667,7 +667,7 @@ function readInvoice(invoiceId: string) {
 async function decide(client: Client, invoiceId: string, update: (handle: WorkflowHandle<typeof InvoiceWorkflow>) => Promise<DecisionResult>) {
   const handle = client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoiceId));
   try {
-    return await askWorker(client, WORKER, () => update(handle));
+    return await askWorker(client, WORKER, () => update(handle), { changes: true });
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     const status = await askWorker(client, WORKER, () => handle.query(getInvoiceStatus)).catch(() => undefined);
