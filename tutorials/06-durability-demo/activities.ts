@@ -39,15 +39,19 @@ export function createActivities(erp: Erp, gateway: LedgerGateway) {
     async processPayment({ invoiceId, lineIndex, line }: PaymentRequest): Promise<Payment> {
       // #region idempotency-key
       const { info } = Context.current();
+      // #exercise derive-the-key "Part A: the idempotency key"
       // Same workflow + same line = same key, on every attempt and on every worker. (Never
       // info.attempt: a key that changes per attempt would charge again on every retry.)
       const workflowId = info.workflowExecution?.workflowId ?? `invoice-${invoiceId}`;
       const idempotencyKey = `${workflowId}/line-${lineIndex}`;
+      // #endexercise
+      // #exercise charge-heartbeating "Part B: heartbeats"
       // Heartbeats tell Temporal this worker is alive; when they stop (the worker was killed),
       // Temporal retries the payment on another worker after the heartbeat timeout.
       const charge = await gateway.charge(idempotencyKey, `invoice-${invoiceId}/line-${lineIndex}`, line.amount, () =>
         Context.current().heartbeat(),
       );
+      // #endexercise
       // #endregion idempotency-key
       log.info('charged', { invoiceId, lineIndex, amount: line.amount, chargeId: charge.chargeId, attempt: info.attempt });
       return { lineIndex, item: line.item, amount: line.amount, chargeId: charge.chargeId };

@@ -42,12 +42,14 @@ export class LedgerGateway {
    */
   async charge(idempotencyKey: string, reference: string, amount: number, onProgress: () => void = () => {}): Promise<LedgerCharge> {
     await this.wait(this.delayMs / 2, onProgress);
+    // #exercise existing-charge "Part C: the gateway honours the key"
     // A retry after a crash lands here with a key that was already charged: return that charge.
     // Read-then-append is enough here because the old worker is really dead (SIGKILL) before a
     // retry runs. A real gateway checks and records the key atomically, which also covers a worker
     // that is stalled rather than dead and still finishing its attempt.
     const existing = this.charges().find((c) => c.idempotencyKey === idempotencyKey);
     if (existing) return existing;
+    // #endexercise
     const charge: LedgerCharge = {
       chargeId: `ch_${idempotencyKey.replace(/[^A-Za-z0-9]+/g, '_')}`,
       idempotencyKey,

@@ -27,7 +27,9 @@ const { validateInvoice } = proxyActivities<Activities>({
 // so a worker that dies mid-payment is noticed after 3 s, not after the 30 s timeout.
 const { processPayment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  // #exercise heartbeat-timeout "Part B: heartbeats"
   heartbeatTimeout: '3 seconds',
+  // #endexercise
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 // #endregion retry-policies
