@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existingExecutable, REPO_ROOT } from '../../shared/binaries.js';
 import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
@@ -85,7 +85,7 @@ describe('06-durability-demo: the idempotency key and heartbeats, in-process', (
   });
 
   it('Part B: the payment heartbeats while the gateway works', async () => {
-    const activity = new MockActivityEnvironment({ workflowExecution: { workflowId: 'invoice-INV-HB', runId: 'run-1' } });
+    const activity = new MockActivityEnvironment({ workflowExecution: { workflowId: 'invoice-INV-HB', runId: 'run-1' } }, { logger: new DefaultLogger('ERROR') });
     let heartbeats = 0;
     activity.on('heartbeat', () => heartbeats++);
     const gateway = new LedgerGateway(join(keyDir, `${uniqueName('ledger')}.jsonl`), 400); // 400 ms per charge

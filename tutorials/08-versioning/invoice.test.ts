@@ -21,7 +21,7 @@ import { Erp } from '../../shared/simulated-systems.js';
 import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities, Outbox } from './activities.js';
 import { LedgerGateway } from './ledger.js';
-import { approveInvoice, getInvoiceStatus, invoiceMetadata, InvoiceWorkflow, NOTIFY_CUSTOMER_PATCH } from './workflows.js';
+import { approveInvoice, getInvoiceStatus, invoiceMetadata, InvoiceWorkflow, NOTIFY_CUSTOMER_PATCH, rejectInvoice } from './workflows.js';
 
 const HISTORIES = new URL('./histories/', import.meta.url);
 /** The histories recorded from the code before the change (`npm run histories:record`). */
@@ -80,7 +80,7 @@ describe('08-versioning: replaying invoices recorded on the old code', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
   });
 
-  it('proof 2: the change behind patched() replays every history, old and new, cleanly', async () => {
+  it('Part A: proof 2: the change behind patched() replays every history, old and new, cleanly', async () => {
     const errors = await replay(bundles.patched, allFiles);
     expect(Object.keys(errors)).toEqual(allFiles);
     expect(Object.entries(errors).filter(([, error]) => error)).toEqual([]);
@@ -103,7 +103,7 @@ function summaryOf(event: { userMetadata?: { summary?: unknown } | null }): stri
 }
 
 describe('08-versioning: a deploy while an invoice waits for approval', () => {
-  it('proof 3: an invoice started on the old code is approved on the new code and paid on the old path; a new one is notified first', async () => {
+  it('Part A: proof 3: an invoice started on the old code is approved on the new code and paid on the old path; a new one is notified first', async () => {
     const taskQueue = uniqueName('tq');
     const outbox = new Outbox();
     const activities = createActivities(new Erp(), new LedgerGateway(join(dir, 'ledger.jsonl')), outbox);
@@ -145,7 +145,7 @@ describe('08-versioning: a deploy while an invoice waits for approval', () => {
 });
 
 describe('08-versioning: what an operator sees in the Web UI', () => {
-  it('a summary and details from the start, current details that follow the state, named timer and activities', async () => {
+  it('Part B, Part C: a summary and details from the start, current details that follow the state, named timer and activities', async () => {
     const taskQueue = uniqueName('tq');
     const invoice = { ...sampleInvoice(uniqueName('INV')), customer: 'ACME Corp' };
     const worker = await Worker.create({
@@ -190,6 +190,28 @@ describe('08-versioning: what an operator sees in the Web UI', () => {
         'charge line 2: USB-C dock 129.00',
         'charge line 3: Ergonomic keyboard 89.50',
       ]);
+    });
+  });
+
+  it('Part C: current details say how an invoice ended: rejected, or timed out', async () => {
+    const taskQueue = uniqueName('tq');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundles.patched,
+      activities: createActivities(new Erp(), new LedgerGateway(join(dir, 'ledger-ended.jsonl')), new Outbox()),
+    });
+    await worker.runUntil(async () => {
+      const [rejected, late] = [sampleInvoice(uniqueName('INV')), sampleInvoice(uniqueName('INV'))];
+      const rejectedHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(rejected.id), args: [rejected] });
+      const lateHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(late.id), args: [late, { approvalTimeout: '1 second' }] });
+      await waitFor(() => rejectedHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      expect((await rejectedHandle.query(workflowMetadataQuery)).currentDetails).toMatch(/^Waiting for approval until /);
+      await rejectedHandle.executeUpdate(rejectInvoice, { args: [{ by: 'bob', reason: 'not ordered' }] });
+      await rejectedHandle.result();
+      expect((await rejectedHandle.query(workflowMetadataQuery)).currentDetails).toBe('Rejected by bob: not ordered. Nothing was paid.');
+      const { approvalDeadline } = await lateHandle.result();
+      expect((await lateHandle.query(workflowMetadataQuery)).currentDetails).toBe(`Timed out at ${approvalDeadline}: nobody decided, nothing was paid.`);
     });
   });
 });
