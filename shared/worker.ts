@@ -4,8 +4,12 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { REPO_ROOT } from './binaries.js';
 import { log } from './log.js';
 
 /** What a step's worker serves. */
@@ -20,19 +24,59 @@ export interface WorkerDefinition {
 
 const bundles = new Map<string, Promise<WorkflowBundle>>();
 
+/** Where bundles are kept between runs (git-ignored with the rest of .temporal/). */
+const BUNDLE_CACHE = join(REPO_ROOT, '.temporal', 'bundles');
+
 /**
- * Bundles a workflows file once per process and hands out the same bundle afterwards: bundling
- * takes seconds, and tests or demos that start several workers should pay for it only once.
+ * Bundles a workflows file once and hands out the same bundle afterwards: in this process from
+ * memory, and across processes and runs from `.temporal/bundles/`, keyed by the workflow code
+ * (the file and every local file it imports) and the installed packages (the lockfile). Bundling
+ * costs seconds of CPU, and a test run would otherwise pay it again in every file and run.
  */
 export function workflowBundle(workflowsPath: URL | string): Promise<WorkflowBundle> {
   const path = workflowsPath instanceof URL ? fileURLToPath(workflowsPath) : workflowsPath;
   let bundle = bundles.get(path);
   if (!bundle) {
-    // Quiet bundler: its chatter would bury the story the learner is reading.
-    bundle = bundleWorkflowCode({ workflowsPath: path, logger: quietLogger });
+    bundle = cachedBundle(path);
     bundles.set(path, bundle);
   }
   return bundle;
+}
+
+async function cachedBundle(path: string): Promise<WorkflowBundle> {
+  const name = `${basename(dirname(path))}-${basename(path).replace(/\.[cm]?ts$/, '')}-${sourceHash(path)}.js`;
+  const file = join(BUNDLE_CACHE, name);
+  try {
+    return { code: readFileSync(file, 'utf8') };
+  } catch {
+    // not bundled yet
+  }
+  // Quiet bundler: its chatter would bury the story the learner is reading.
+  const bundle = await bundleWorkflowCode({ workflowsPath: path, logger: quietLogger });
+  mkdirSync(BUNDLE_CACHE, { recursive: true });
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, bundle.code);
+  renameSync(partial, file); // atomic: a parallel test file reads a whole bundle or none
+  return bundle;
+}
+
+/** A hash of the workflow file, every local file it imports (transitively) and the lockfile. */
+function sourceHash(entry: string): string {
+  const hash = createHash('sha256');
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    hash.update(file).update(text);
+    for (const [, spec] of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const target = resolvePath(dirname(file), spec).replace(/\.js$/, '.ts');
+      if (existsSync(target)) visit(target);
+    }
+  };
+  visit(entry);
+  hash.update(readFileSync(join(REPO_ROOT, 'package-lock.json')));
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** Creates a worker on an existing connection (tests and demos share one connection). */

@@ -53,8 +53,9 @@ const newInvoice = () => sampleInvoice(uniqueName('INV'));
 const structured = (r: CallToolResult) => r.structuredContent as Record<string, any>;
 const chargesOf = (invoiceId: string) => gateway.charges.filter((c) => c.reference.startsWith(`invoice-${invoiceId}/`));
 
-async function stateOf(session: McpSession, invoiceId: string): Promise<InvoiceState> {
-  return structured(await session.call('get_invoice_status', { invoice_id: invoiceId })).state;
+async function stateOf(session: McpSession, invoiceId: string): Promise<InvoiceState | undefined> {
+  // undefined while the tool answers with an error (e.g. a deadline on a loaded machine): waitFor asks again.
+  return (await session.call('get_invoice_status', { invoice_id: invoiceId })).structuredContent?.state as InvoiceState | undefined;
 }
 function stateBecomes(invoiceId: string, state: InvoiceState, session = mcp) {
   return waitFor(() => stateOf(session, invoiceId), (s) => s === state);
