@@ -296,7 +296,7 @@ describe.runIf(process.env.EXERCISE_EACH_PART === '1')('each part alone', () => 
     // One run per letter, over every step's copy cut for that letter, running only that part's tests.
     for (const letter of LETTERS) {
       runs[letter] = await runVitest(`${base}/${letter}`, join(REPO_ROOT, base, `${letter}.json`), [
-        '--no-isolate', '--maxWorkers=1', '--sequence.concurrent', '--testTimeout=5000', '-t', `Part ${letter}\\b`,
+        '--no-isolate', '--maxWorkers=1', '--sequence.concurrent', '--testTimeout=15000', '-t', `Part ${letter}\\b`,
       ]);
     }
   }, 600_000);

@@ -133,7 +133,7 @@ const stateBecomes = (client: Client, invoiceId: string, state: InvoiceState) =>
 
 describe.concurrent('07-mcp-native', () => {
   // #region test-task-life
-  it('task full life: create, tasks/get shows input_required, approve, tasks/result shows PAID', async () => {
+  it('Part A: task full life: create, tasks/get shows input_required, approve, tasks/result shows PAID', async () => {
     const client = full;
     const invoice = newInvoice();
     const task = await createTask(client, invoice, 120_000);
@@ -301,7 +301,7 @@ describe.concurrent('07-mcp-native', () => {
   });
 
   // #region test-elicitation
-  it('elicitation: accept → PAID; decline → still waiting; an invalid answer → refused; no capability → no request', async () => {
+  it('Part B: elicitation: accept → PAID; decline → still waiting; an invalid answer → refused; no capability → no request', async () => {
     const client = full; // answers the form as scripted in `answers`
     const [accept, decline, invalid, plain] = [newInvoice(), newInvoice(), newInvoice(), newInvoice()];
     answers.set(accept.id, { action: 'accept', content: { decision: 'approve', name: 'frank' } });
@@ -342,7 +342,7 @@ describe.concurrent('07-mcp-native', () => {
   // #endregion test-elicitation
 
   // #region test-progress
-  it('progress: a 5 s wait succeeds under a 3 s request timeout because progress resets it; a change ends the wait early', async () => {
+  it('Part C: progress: a 5 s wait succeeds under a 3 s request timeout because progress resets it; a change ends the wait early', async () => {
     const client = full;
     const invoice = newInvoice();
     await call(client, 'process_invoice', invoice);

@@ -456,6 +456,7 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
           message: `The user ${answer.action === 'decline' ? 'declined to decide' : 'dismissed the form'}; invoice ${invoice_id} is still AWAITING_APPROVAL, unchanged.`,
         });
       }
+      // #exercise answer-to-update "Part B: the human's answer, through the Update"
       // The human's answer is input like any other: validated before it reaches the workflow.
       const parsed = approvalAnswer.safeParse(answer.content);
       if (!parsed.success) {
@@ -469,6 +470,7 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
             : handle.executeUpdate(rejectInvoice, { args: [{ by: given.name, reason: given.reason }], updateId: `reject-${invoice_id}-by-${given.name}` }),
         ),
       );
+      // #endexercise
       // #endregion ask-the-human
       const approved = result.decision.approved;
       return reply({
@@ -510,6 +512,7 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
       const progressToken = extra._meta?.progressToken;
       let status = first;
       let lastProgress = started;
+      // #exercise bounded-wait "Part C: a bounded wait, with progress"
       while (status.executionStatus === 'RUNNING' && status.state === first.state && Date.now() < deadline && !extra.signal.aborted) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, deadline - Date.now())));
         status = await readInvoice(invoice_id);
@@ -526,6 +529,7 @@ export function createServer(mode: ServeMode = { connected: true }): McpServer {
           });
         }
       }
+      // #endexercise
       return reply({ ...status, webUiUrl: link(invoice_id), changed: status.state !== first.state, waitedInState: first.state, waitedMs: Date.now() - started });
       // #endregion wait-loop
     },

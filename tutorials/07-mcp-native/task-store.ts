@@ -238,6 +238,7 @@ type InvoiceView = Partial<InvoiceStatus> & { state: InvoiceState | undefined; n
 function toTask(wf: Pick<WorkflowExecutionDescription, 'workflowId' | 'status' | 'startTime' | 'closeTime'>, memo: TaskMemo, invoice: InvoiceView): Task {
   const invoiceId = invoiceIdOf(wf.workflowId) ?? wf.workflowId;
   const [status, statusMessage] = ((): [Task['status'], string] => {
+    // #exercise task-status "Part A: the invoice as an MCP task"
     switch (wf.status.name) {
       case 'RUNNING':
         if (invoice.state === 'AWAITING_APPROVAL') {
@@ -253,6 +254,7 @@ function toTask(wf: Pick<WorkflowExecutionDescription, 'workflowId' | 'status' |
       default: // FAILED, TIMED_OUT (the workflow's own timeout)
         return ['failed', `Invoice ${invoiceId} ${wf.status.name.toLowerCase().replace('_', ' ')}; tasks/result says why.`];
     }
+    // #endexercise
   })();
   const decidedAt = invoice.decision?.at;
   return {

@@ -110,7 +110,7 @@ export interface InvoiceOptions {
  */
 // #region invoice-workflow
 export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions = {}): Promise<InvoiceStatus> {
-  const approvalTimeout = options.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT;
+  const approvalTimeout = approvalTimeoutOf(options);
   const status: InvoiceStatus = {
     invoiceId: invoice.id,
     customer: invoice.customer,
@@ -209,6 +209,22 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
   // #endregion fail-readably
 }
 // #endregion invoice-workflow
+
+/**
+ * How long this invoice waits for a decision: its own `approvalTimeout`, else the default. A value
+ * that is not a positive duration fails the invoice at once, saying why, instead of waiting wrongly.
+ */
+function approvalTimeoutOf(options: InvoiceOptions): Duration {
+  const timeout = options.approvalTimeout;
+  if (timeout !== undefined) {
+    // A typo ('5 dyas') must not become "no deadline" or a workflow task that fails forever.
+    if (!(toMs(timeout) > 0)) {
+      throw ApplicationFailure.nonRetryable(`approvalTimeout must be a positive duration such as '5 days', got ${JSON.stringify(timeout)}`, 'InvalidApprovalTimeout');
+    }
+    return timeout;
+  }
+  return DEFAULT_APPROVAL_TIMEOUT;
+}
 
 /** '5 days' → 432000000, with the same parser Temporal uses for durations; numbers are milliseconds already. */
 function toMs(duration: Duration): number {
