@@ -351,11 +351,14 @@ async function decide(client: Client, invoiceId: string, update: (handle: Workfl
   try {
     return await askWorker(client, WORKER, () => update(handle), { changes: true });
   } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    const status = await askWorker(client, WORKER, () => handle.query(getInvoiceStatus)).catch(() => undefined);
-    if (!status) throw err; // there really is no such invoice
-    const decided = status.decision ? ` (${status.decision.approved ? 'approved' : 'rejected'} by ${status.decision.by} at ${status.decision.at})` : '';
-    throw new ToolError(`Invoice ${invoiceId} is ${status.state}${decided} and has finished, so it takes no decision; nothing was changed.`);
+    if (err instanceof WorkflowNotFoundError) {
+      const status = await askWorker(client, WORKER, () => handle.query(getInvoiceStatus)).catch(() => undefined);
+      if (status) {
+        const decided = status.decision ? ` (${status.decision.approved ? 'approved' : 'rejected'} by ${status.decision.by} at ${status.decision.at})` : '';
+        throw new ToolError(`Invoice ${invoiceId} is ${status.state}${decided} and has finished, so it takes no decision; nothing was changed.`);
+      }
+    }
+    throw err; // e.g. there really is no such invoice
   }
 }
 // #endregion decide
