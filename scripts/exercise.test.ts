@@ -219,11 +219,12 @@ describe(`practice copies of the steps with exercises`, () => {
     // a test server, warming webpack to bundle the workflows), so sharing it is what makes this cheap.
     // - Practice copies: a missing piece often leaves a workflow waiting forever, so their tests
     //   run concurrently within each file under a short timeout: a file fails in seconds, not a
-    //   minute per test. Workers abandoned by those failures may log errors into the next file's
-    //   run; only each file's own failed tests are counted below, so that cannot fake a failure.
+    //   minute per test. That is mostly waiting, not work, so two processes share the files.
+    //   Workers abandoned by those failures may log errors into the next file's run; only each
+    //   file's own failed tests are counted below, so that cannot fake a failure.
     // - Solution copies: the same tests, as `npm test` runs them.
     [practice, solution] = await Promise.all([
-      runVitest(`${base}/practice`, join(REPO_ROOT, base, 'practice.json'), ['--no-isolate', '--maxWorkers=1', '--sequence.concurrent', '--testTimeout=5000', ...PART_TESTS]),
+      runVitest(`${base}/practice`, join(REPO_ROOT, base, 'practice.json'), ['--no-isolate', '--maxWorkers=2', '--sequence.concurrent', '--testTimeout=4000', ...PART_TESTS]),
       runVitest(`${base}/solution`, join(REPO_ROOT, base, 'solution.json'), ['--no-isolate', '--maxWorkers=1', ...PART_TESTS]),
     ]);
   }, 240_000);
