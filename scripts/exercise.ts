@@ -277,7 +277,9 @@ function main(argv: string[]): void {
     console.log(`Step ${step} has no exercises yet: the copy is the finished step.`);
     return;
   }
-  for (const e of exercises) console.log(`  ${destRelative}/${e.file}:${e.line}  ${e.name}: see README, section "${e.section}"`);
+  // Part A's TODOs first, then B's, ...: the order to do them in (a stable sort keeps each part's files in order).
+  const byPart = [...exercises].sort((a, b) => (a.part ?? '').localeCompare(b.part ?? ''));
+  for (const e of byPart) console.log(`  ${destRelative}/${e.file}:${e.line}  ${e.name}: see README, section "${e.section}"`);
   const underPractice = destRelative.startsWith('practice/');
   const runTest = underPractice
     ? `npx vitest run ${destRelative}`
