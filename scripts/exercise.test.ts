@@ -1,6 +1,6 @@
 // Proof that exercises are generated from the solutions: the practice copy of each step loads but
-// fails the test of every part of its exercise (`it('Part B: ...')`), and a solution copy written the
-// same way passes them. EXERCISE_EACH_PART=1 adds the slower, stronger proof: a copy with only Part X
+// fails the test of every part of its exercise (the first `it('Part B: ...')` of each part), and a
+// solution copy written the same way passes them. EXERCISE_EACH_PART=1 adds the slower, stronger proof: a copy with only Part X
 // cut out fails Part X's tests (so each part's test fails because of that part, not another).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -192,15 +192,39 @@ function runVitest(target: string, reportFile: string, extraArgs: string[]): Pro
 /** The part letters a test's title names: `Part B: ...` → ['B']; `Part A: ... (Part C: ...)` → ['A', 'C']. */
 const partsNamed = (title: string) => [...title.matchAll(/\bPart ([A-Z])\b/g)].map((m) => m[1]);
 
+/** The titles of a step's tests (`it('...')`, `it.each(...)('...')` excluded), from its test file in the repository. */
+function testTitlesOf(step: string): string[] {
+  const dir = join(REPO_ROOT, 'tutorials', step);
+  const file = readdirSync(dir).find((name) => name.endsWith('.test.ts'));
+  if (!file) throw new Error(`${step} has no *.test.ts to prove its exercises with.`);
+  const source = readFileSync(join(dir, file), 'utf8');
+  return [...source.matchAll(/\bit\(\s*(['"`])((?:\\.|(?!\1).)+)\1/g)].map((m) => m[2].replace(/\\(.)/g, '$1'));
+}
+
+/**
+ * Per step and part, the test that proves the part: the first whose title names it. One test per
+ * part is the proof that the SAME test fails on the practice copy and passes on the solution copy;
+ * the steps' own test files already run every test on this code in `npm test`.
+ */
+const PROOFS: Record<string, Record<string, string>> = Object.fromEntries(
+  STEPS.map((step) => {
+    const titles = testTitlesOf(step);
+    return [step, Object.fromEntries(partsOf(step).flatMap((part) => {
+      const title = titles.find((t) => partsNamed(t).includes(part));
+      return title ? [[part, title]] : [];
+    }))];
+  }),
+);
+
 /** The assertion results of one step's test file in a report (copies live in `<base>/<kind>/<step>/`). */
 function resultsOf(report: JsonReport, step: string) {
   const files = report.testResults.filter((f) => f.name.split('/').slice(-2, -1)[0] === step);
   return { files, tests: files.flatMap((f) => f.assertionResults) };
 }
 
-// Practice and solution copies run with `-t "Part "`: only the tests that prove a part, which is
-// what the exercise is about (the steps' other tests run in `npm test` on the steps themselves).
-const PART_TESTS = ['-t', 'Part [A-Z]\\b'];
+// Practice and solution copies run only the proof of each part (see PROOFS): a full name ends with its title.
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const PART_TESTS = [`--testNamePattern=(${[...new Set(Object.values(PROOFS).flatMap((p) => Object.values(p)))].map(escape).join('|')})$`];
 
 describe(`practice copies of the steps with exercises`, () => {
   const base = `practice/exercise-test-${randomUUID().slice(0, 8)}`;
@@ -239,6 +263,8 @@ describe(`practice copies of the steps with exercises`, () => {
       const exercises = exercisesOf(step);
       expect(exercises.filter((e) => !e.part).map((e) => `${e.file}#${e.name} "${e.section}"`), `${step}: sections must be named "Part X: ..."`).toEqual([]);
       expect(partsOf(step).slice(0, 3), step).toEqual(['A', 'B', 'C']);
+      // Every part has a test named after it, so a learner can run just that part's test.
+      expect(Object.keys(PROOFS[step]), `${step}: a part with no test named "Part X: ..."`).toEqual(partsOf(step));
     }
   });
 
@@ -260,9 +286,8 @@ describe(`practice copies of the steps with exercises`, () => {
     // Tests that ran and failed (not a file that could not load): the copy's imports resolve.
     expect(files[0].message, practice.output.slice(-2000)).toBeFalsy();
     for (const part of partsOf(step)) {
-      const named = tests.filter((t) => partsNamed(t.title).includes(part));
-      expect(named.length, `${step}: no test is named "Part ${part}: ..."`).toBeGreaterThan(0);
-      expect(named.filter((t) => t.status === 'failed').map((t) => t.title), `${step} Part ${part}: its tests passed without the part`).not.toEqual([]);
+      const proof = tests.find((t) => t.title === PROOFS[step][part]);
+      expect(proof?.status, `${step} Part ${part}: "${PROOFS[step][part]}" ${proof ? 'passed without the part' : 'did not run'}`).toBe('failed');
     }
     expect(practice.report.success).toBe(false);
   });
@@ -277,8 +302,8 @@ describe(`practice copies of the steps with exercises`, () => {
     );
     expect(failures, output.slice(-3000)).toEqual([]);
     for (const step of STEPS) {
-      const passed = resultsOf(report, step).tests.filter((t) => t.status === 'passed');
-      for (const part of partsOf(step)) expect(passed.some((t) => partsNamed(t.title).includes(part)), `${step} Part ${part}`).toBe(true);
+      const { tests } = resultsOf(report, step);
+      for (const part of partsOf(step)) expect(tests.find((t) => t.title === PROOFS[step][part])?.status, `${step} Part ${part}: ${PROOFS[step][part]}`).toBe('passed');
     }
     expect(report.success).toBe(true);
   });
