@@ -229,6 +229,7 @@ describe('the real repository', () => {
     it('passes while docs match code, fails naming file, line and change after an edit, and --write repairs it', () => {
       mkdirSync(step, { recursive: true });
       cpSync(join(REPO_ROOT, 'tutorials', '04-durable-timers'), step, { recursive: true });
+      cpSync(join(REPO_ROOT, 'shared'), join(root, 'shared'), { recursive: true }); // the README quotes messages from shared/
       const readme = join(step, 'README.md');
       const original = readFileSync(readme, 'utf8');
       writeFileSync(readme, `${original}\n## The wait\n\n<!-- snippet: ./workflows.ts#wait-for-decision -->\n`);

@@ -66,10 +66,11 @@ describe('04-durable-timers: the approval deadline', () => {
     expect(gateway.attempts).toBe(0);
     expect(simulatedMs).toBeGreaterThanOrEqual(5 * DAY);
     expect(simulatedMs).toBeLessThan(5 * DAY + 60_000);
-    // The deadline the query showed is 5 days after the invoice started (a second of slack for validation).
+    // The deadline the query showed is 5 days after the invoice started: validation takes a moment of
+    // real time first (seconds on a loaded machine), which is nothing next to five days.
     const deadline = Date.parse(result.approvalDeadline!);
     expect(deadline - startTime).toBeGreaterThanOrEqual(5 * DAY);
-    expect(deadline - startTime).toBeLessThan(5 * DAY + 1_000);
+    expect(deadline - startTime).toBeLessThan(5 * DAY + 30_000);
     expect(realMs).toBeLessThan(10_000);
   });
 
@@ -113,7 +114,7 @@ describe('04-durable-timers: the approval deadline', () => {
       expect(status.state).toBe('AWAITING_APPROVAL');
       const startTime = (await handle.describe()).startTime.getTime();
       expect(Date.parse(status.approvalDeadline!) - startTime).toBeGreaterThanOrEqual(3 * DAY);
-      expect(Date.parse(status.approvalDeadline!) - startTime).toBeLessThan(3 * DAY + 1_000);
+      expect(Date.parse(status.approvalDeadline!) - startTime).toBeLessThan(3 * DAY + 30_000);
       await handle.terminate('test done');
     });
   });
