@@ -1,8 +1,10 @@
 // Proof that `npm run docs:api` (typedoc over shared/, options in package.json "typedocOptions")
-// builds the API reference with zero warnings, and that a warning fails the build.
+// fails on a warning, so a broken link in shared/'s doc comments cannot slip through. The build
+// of the real reference, with zero warnings, is a step of .ci/run like the type check: it is a
+// whole TypeScript compile, too heavy to run beside every test file.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,13 +33,6 @@ describe('docs:api', () => {
   afterAll(() => {
     rmSync(out, { recursive: true, force: true });
     rmSync(fixture, { recursive: true, force: true });
-  });
-
-  it('documents shared/ with zero warnings', async () => {
-    const { code, output } = await typedoc('--out', out);
-    expect(output).not.toMatch(/\[warning\]|\[error\]/);
-    expect(code, output).toBe(0);
-    expect(existsSync(join(out, 'modules', 'invoice.html'))).toBe(true);
   });
 
   it('fails on a warning, e.g. a link to nothing', async () => {

@@ -58,7 +58,8 @@ async function stateOf(session: McpSession, invoiceId: string): Promise<InvoiceS
   return (await session.call('get_invoice_status', { invoice_id: invoiceId })).structuredContent?.state as InvoiceState | undefined;
 }
 function stateBecomes(invoiceId: string, state: InvoiceState, session = mcp) {
-  return waitFor(() => stateOf(session, invoiceId), (s) => s === state);
+  // 30 s: ample on a laptop; on a CI machine running every test file at once, seconds go missing.
+  return waitFor(() => stateOf(session, invoiceId), (s) => s === state, 30_000);
 }
 /** Asserts a tool error whose text matches `pattern`. */
 function expectToolError(result: CallToolResult, pattern: RegExp) {
@@ -386,7 +387,7 @@ describe.concurrent('05-mcp-server', () => {
       return JSON.parse(stdout);
     };
 
-    it('lists the tools and calls one', async () => {
+    it('lists the tools and calls one', { timeout: 120_000 }, async () => {
       const listed = await inspector('--method', 'tools/list');
       expect(listed.tools.map((t: { name: string }) => t.name)).toContain('process_invoice');
 
