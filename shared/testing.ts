@@ -78,14 +78,19 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Polls `read` every 50 ms until `done` holds for its value; fails after `timeoutMs`. */
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+/**
+ * Polls `read` until `done` holds for its value; fails after `timeoutMs`. It asks again after
+ * 50 ms, then a little later each time, up to every 400 ms: a quick change is seen at once, and a
+ * long wait (a server restarting, a payment in progress) does not keep a worker busy answering.
+ * `everyMs` asks at a fixed pace instead, for a wait that must catch a moment (a crash mid-payment).
+ */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000, everyMs?: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let pause = everyMs ?? 50; ; pause = everyMs ?? Math.min(400, pause * 1.5)) {
     const value = await read();
     if (done(value)) return value;
     if (Date.now() > deadline) throw new Error(`waitFor: gave up after ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 

@@ -120,7 +120,9 @@ async function call<T>(mcp: McpSession, tool: string, args: Record<string, unkno
 async function submitInvoices(stage: Stage, mcp: McpSession, prefix: string, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => uniqueName(prefix));
   await fewAtATime(ids, (id) => call(mcp, 'process_invoice', sampleInvoice(id)));
-  await Promise.all(ids.map((id) => waitFor(() => statusOf(stage, id), (s) => s.state === 'AWAITING_APPROVAL', 60_000)));
+  // One invoice at a time: they progress together, and twenty queries at once would keep the
+  // worker busy answering instead of working.
+  for (const id of ids) await waitFor(() => statusOf(stage, id), (s) => s.state === 'AWAITING_APPROVAL', 60_000);
   return ids;
 }
 
@@ -211,7 +213,7 @@ export async function sceneWorkerDies(stage: Stage, count: number, worker: Scrip
   for (let crash = 0; crash < 2; crash++) {
     const next = stage.startWorker();
     const before = chargedSoFar();
-    await waitFor(async () => chargedSoFar(), (n) => n >= Math.min(before + Math.ceil(count / 4), count * 3 - 1), 60_000);
+    await waitFor(async () => chargedSoFar(), (n) => n >= Math.min(before + Math.ceil(count / 4), count * 3 - 1), 60_000, 50);
     await worker.kill('SIGKILL');
     say(`  ✝ ${worker.name} killed (SIGKILL) after ${chargedSoFar()} of ${count * 3} charges, with payments in flight.`);
     worker = await next;
@@ -239,9 +241,8 @@ export async function sceneTemporalRestarts(stage: Stage, count: number): Promis
   say('  ✝ Temporal server stopped, and started again on the same database file.');
 
   // Until the server and the worker are back, a query fails: keep asking for a while.
-  const after = (await Promise.all(
-    ids.map((id) => waitFor(() => statusOf(stage, id).catch(() => undefined), (s) => s !== undefined, 60_000)),
-  )) as InvoiceStatus[];
+  const after: InvoiceStatus[] = [];
+  for (const id of ids) after.push((await waitFor(() => statusOf(stage, id).catch(() => undefined), (s) => s !== undefined, 60_000))!);
   const stillWaiting = after.filter((s) => s.state === 'AWAITING_APPROVAL').length;
   const deadlinesKept = after.every((s, i) => s.approvalDeadline === deadlinesBefore[i]);
   say(`  After the restart: ${stillWaiting}/${count} still AWAITING_APPROVAL, deadlines ${deadlinesKept ? 'unchanged' : 'CHANGED'}. Approving them ...`);
