@@ -21,11 +21,11 @@ describe('scripts/bench.ts', () => {
     expect(report.machine.cpuCount).toBeGreaterThan(0);
     expect(report.versions['@temporalio/worker']).toMatch(/^\d+\.\d+\.\d+/);
     expect(report.versions['@modelcontextprotocol/sdk']).toMatch(/^\d+\.\d+\.\d+/);
-    expect(report.parameters).toMatchObject({ quick: true, calls: 10, invoices: 10 });
+    expect(report.parameters).toMatchObject({ quick: true, calls: 5, invoices: 5 });
 
     for (const tool of TOOLS) {
       const latency = report.latencyMs[tool];
-      expect(latency.calls).toBe(10);
+      expect(latency.calls).toBe(5);
       expect(latency.p50).toBeGreaterThan(0);
       expect(latency.min).toBeLessThanOrEqual(latency.p50);
       expect(latency.p50).toBeLessThanOrEqual(latency.p99);
@@ -39,7 +39,7 @@ describe('scripts/bench.ts', () => {
     // The same invoices, straight through the Temporal client and through MCP, in the same run.
     for (const path of ['direct', 'mcp'] as const) {
       const run = report.throughput[path];
-      expect(run.paid).toBe(10);
+      expect(run.paid).toBe(5);
       expect(run.invoicesPerSecond).toBeGreaterThan(0);
       expect(run.callLatencyUnderLoadMs.approve_invoice.p99).toBeGreaterThan(0);
     }
@@ -47,9 +47,9 @@ describe('scripts/bench.ts', () => {
     expect(typeof report.target.met.mcpToDirect).toBe('boolean');
     // Peak over the whole run: at least what the process had before the worker started.
     expect(report.peakRssMb).toBeGreaterThanOrEqual(report.rssAtStartMb);
-    // Every invoice paid each of its 3 lines exactly once: 2 + 2 warm-up (MCP, then direct),
-    // 10 timed through MCP, 10 baseline, 10 + 10 throughput (direct, then MCP).
-    expect(report.linesCharged).toBe((2 + 2 + 10 + 10 + 10 + 10) * 3);
+    // Every invoice paid each of its 3 lines exactly once: 1 + 1 warm-up (MCP, then direct),
+    // 5 timed through MCP, 5 baseline, 5 + 5 throughput (direct, then MCP).
+    expect(report.linesCharged).toBe((1 + 1 + 5 + 5 + 5 + 5) * 3);
   });
 
   it('refuses a bad flag with the usage line and a non-zero exit', async () => {

@@ -3,7 +3,7 @@
  * local dev server, and prints one JSON report on stdout (progress goes to stderr).
  *
  *   npm run bench                                  # 300 calls per tool, 200 invoices end to end
- *   npm run bench -- --quick                       # smoke run: 10 calls, 10 invoices
+ *   npm run bench -- --quick                       # smoke run: 5 calls, 5 invoices
  *   npm run bench -- --calls 500 --invoices 400 --concurrency 16
  *
  * Everything runs on this machine, on 127.0.0.1: a `temporal server start-dev` on a free port,
@@ -117,10 +117,10 @@ export function parseBenchArgs(argv: string[] = process.argv.slice(2)): BenchOpt
   };
   return {
     quick,
-    calls: count('calls', values.calls, quick ? 10 : 300),
-    invoices: count('invoices', values.invoices, quick ? 10 : 200),
+    calls: count('calls', values.calls, quick ? 5 : 300),
+    invoices: count('invoices', values.invoices, quick ? 5 : 200),
     concurrency: count('concurrency', values.concurrency, 8),
-    warmup: count('warmup', values.warmup, quick ? 2 : 20, 0),
+    warmup: count('warmup', values.warmup, quick ? 1 : 20, 0),
   };
 }
 
