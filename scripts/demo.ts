@@ -10,11 +10,10 @@
 import { spawn } from 'node:child_process';
 import { tsxCommand } from '../shared/binaries.js';
 import { loadTemporalSettings } from '../shared/config.js';
-import { connectWorker } from '../shared/connection.js';
 import { ensureTemporal } from '../shared/dev-server.js';
 import { log, runMain } from '../shared/log.js';
 import { Erp, PaymentGateway } from '../shared/simulated-systems.js';
-import { createWorker } from '../shared/worker.js';
+import { connectWorker, createWorker } from '../shared/worker.js';
 import { createActivities } from '../tutorials/05-mcp-server/activities.js';
 import { TASK_QUEUE } from '../tutorials/05-mcp-server/workflows.js';
 

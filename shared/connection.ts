@@ -1,21 +1,10 @@
 /**
- * What is not the lesson about connecting: a worker connection for the scripts, and the errors
- * that tell a learner what to do when Temporal or a worker is missing.
+ * What is not the lesson about connecting: the errors that tell a learner what to do when
+ * Temporal or a worker is missing, and the check that a worker is there to answer.
  *
  * @module
  */
 import type { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { loadTemporalSettings, type TemporalSettings } from './config.js';
-
-/** Connects the native connection a {@link "@temporalio/worker"!Worker | Worker} polls with. */
-export async function connectWorker(settings: TemporalSettings = loadTemporalSettings()): Promise<NativeConnection> {
-  try {
-    return await NativeConnection.connect(settings.connectionOptions);
-  } catch (err) {
-    throw new TemporalUnreachableError(settings.address, err);
-  }
-}
 
 /** Nothing answered at the configured Temporal address. */
 export class TemporalUnreachableError extends Error {

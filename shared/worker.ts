@@ -10,6 +10,8 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { REPO_ROOT } from './binaries.js';
+import { loadTemporalSettings, type TemporalSettings } from './config.js';
+import { TemporalUnreachableError } from './connection.js';
 import { log } from './log.js';
 
 /** What a step's worker serves. */
@@ -77,6 +79,19 @@ function sourceHash(entry: string): string {
   visit(entry);
   hash.update(readFileSync(join(REPO_ROOT, 'package-lock.json')));
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Connects the native connection a {@link "@temporalio/worker"!Worker | Worker} polls with. It
+ * lives here, not in `connection.ts`, so that MCP servers and clients, which import that, never
+ * load `@temporalio/worker` (most of a second of CPU at every start).
+ */
+export async function connectWorker(settings: TemporalSettings = loadTemporalSettings()): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(settings.connectionOptions);
+  } catch (err) {
+    throw new TemporalUnreachableError(settings.address, err);
+  }
 }
 
 /** Creates a worker on an existing connection (tests and demos share one connection). */
