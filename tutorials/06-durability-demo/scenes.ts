@@ -213,7 +213,8 @@ export async function sceneWorkerDies(stage: Stage, count: number, worker: Scrip
   for (let crash = 0; crash < 2; crash++) {
     const next = stage.startWorker();
     const before = chargedSoFar();
-    await waitFor(async () => chargedSoFar(), (n) => n >= Math.min(before + Math.ceil(count / 4), count * 3 - 1), 60_000, 50);
+    const atFewMoreCharges = (n: number) => n >= Math.min(before + Math.ceil(count / 4), count * 3 - 1);
+    await waitFor(async () => chargedSoFar(), atFewMoreCharges, 60_000, 50); // every 50 ms: a later look could miss the moment
     await worker.kill('SIGKILL');
     say(`  ✝ ${worker.name} killed (SIGKILL) after ${chargedSoFar()} of ${count * 3} charges, with payments in flight.`);
     worker = await next;
