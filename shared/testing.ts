@@ -1,17 +1,17 @@
 /**
- * Test environments on the binaries found by {@link binaries!requireBinary | requireBinary}: never a download.
+ * Test environments and helpers for the tests: never a download.
  *
- * - {@link startDevServerEnv}: a real `temporal server start-dev` on 127.0.0.1, for scripts and demos
- *   (the steps' tests write `TestWorkflowEnvironment.createLocal` / `createTimeSkipping` themselves).
+ * - {@link startDevServerEnv}: a real `temporal server start-dev` on 127.0.0.1 with a test
+ *   environment on it, for scripts and demos (the steps' tests write their `TestWorkflowEnvironment`
+ *   themselves, on a server from `dev-server.ts`).
  * - {@link bundleOnce}: one workflow bundle per test file.
  *
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
-import { existingExecutable } from './binaries.js';
+import { startDevServer, type DevServerOptions } from './dev-server.js';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { workflowBundle } from './worker.js';
 
@@ -44,30 +44,26 @@ export function quietRuntime(): void {
   }
 }
 
-/** Options of a dev server started for a test or a demo. */
-export interface DevServerOptions {
-  /** Frontend port; a free one when omitted. */
-  port?: number;
-  /** Serve the Web UI on this port. */
-  uiPort?: number;
-  /** Keep state in this SQLite file, so a restarted server finds it again. */
-  dbFilename?: string;
-}
-
-/** Starts `temporal server start-dev` bound to 127.0.0.1, stopped by `env.teardown()`. */
-export function startDevServerEnv(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+/**
+ * A dev server (see {@link dev-server!startDevServer | startDevServer}) with a test environment on
+ * it, for scripts and demos that want its `client` and `nativeConnection`. `teardown()` closes
+ * both and stops the server.
+ */
+export async function startDevServerEnv(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: existingExecutable('cli'),
-      ip: '127.0.0.1',
-      port: options.port,
-      ui: options.uiPort !== undefined,
-      uiPort: options.uiPort,
-      dbFilename: options.dbFilename,
-      log: { format: 'pretty', level: 'error' },
-    },
-  });
+  const server = await startDevServer(options);
+  try {
+    const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
+    const closeConnections = env.teardown.bind(env);
+    env.teardown = async () => {
+      await closeConnections().catch(() => {});
+      await server.stop();
+    };
+    return env;
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
 }
 
 /**
@@ -92,16 +88,4 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
     if (Date.now() > deadline) throw new Error(`waitFor: gave up after ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }

@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existingExecutable } from '../../shared/binaries.js';
+import { onFreePort } from '../../shared/dev-server.js';
 import { invoiceWorkflowId, sampleInvoice, type Invoice } from '../../shared/invoice.js';
 import { Erp, PaymentGateway, type SimulationOptions } from '../../shared/simulated-systems.js';
 import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
@@ -14,8 +15,9 @@ let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundle;
 beforeAll(async () => {
   // #region test-env
-  // Temporal's test server, started on a free port for this file; its timers skip ahead.
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
+  // Temporal's test server on a free port for this file (another one if that port is taken
+  // first); its timers skip ahead.
+  env = await onFreePort((port) => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer'), port } }));
   // #endregion test-env
   workflowBundle = await bundleOnce(new URL('./workflows.ts', import.meta.url)); // one bundle for every test's worker
 });

@@ -9,16 +9,18 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existingExecutable, REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
+import { REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
+import { freePort, startDevServer, type DevServer } from '../../shared/dev-server.js';
 import { invoiceWorkflowId, MAX_LINES, sampleInvoice } from '../../shared/invoice.js';
 import { connectMcpHttp, resultText, spawnMcpServer, type McpSession } from '../../shared/mcp-client.js';
 import { Erp, PaymentGateway } from '../../shared/simulated-systems.js';
-import { bundleOnce, freePort, startDevServerEnv, uniqueName, waitFor } from '../../shared/testing.js';
+import { bundleOnce, startDevServerEnv, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
 import { getInvoiceStatus, InvoiceWorkflow, rejectInvoice, TASK_QUEUE, type InvoiceState } from './workflows.js';
 
 const SERVER = new URL('./server.ts', import.meta.url);
 const gateway = new PaymentGateway();
+let temporal: DevServer;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
@@ -26,11 +28,11 @@ let mcp: McpSession;
 
 beforeAll(async () => {
   // #region test-env
-  // A real `temporal server start-dev` on a free loopback port: Updates and the tools' deadlines
+  // A real `temporal server start-dev` on free loopback ports: Updates and the tools' deadlines
   // run in real time, which the time-skipping server does not do while a client waits on an Update.
-  env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: existingExecutable('cli'), ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
-  });
+  // startDevServer starts it again on fresh ports if another program takes one of them first.
+  temporal = await startDevServer();
+  env = await TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE, // the server starts workflows on the step's own queue
@@ -47,6 +49,7 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await env?.teardown();
+  await temporal?.stop();
 });
 
 const newInvoice = () => sampleInvoice(uniqueName('INV'));

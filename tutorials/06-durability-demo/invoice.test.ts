@@ -7,10 +7,11 @@ import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/te
 import { DefaultLogger, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existingExecutable, REPO_ROOT } from '../../shared/binaries.js';
+import { freePort, onFreePort } from '../../shared/dev-server.js';
 import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
 import type { ScriptProcess } from '../../shared/processes.js';
 import { Erp } from '../../shared/simulated-systems.js';
-import { bundleOnce, freePort, uniqueName } from '../../shared/testing.js';
+import { bundleOnce, uniqueName } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
 import { duplicateCharges, LedgerGateway } from './ledger.js';
 import { sceneAssistantGoesAway, sceneTemporalRestarts, sceneWorkerDies, Stage } from './scenes.js';
@@ -18,7 +19,7 @@ import { approveInvoice, getInvoiceStatus, InvoiceWorkflow } from './workflows.j
 
 const INVOICES = 20;
 let stage: Stage;
-let worker: ScriptProcess;
+let workerStarting: Promise<ScriptProcess>;
 let dir: string;
 
 
@@ -40,13 +41,15 @@ class LosesFirstReply extends LedgerGateway {
   }
 }
 
-describe('06-durability-demo: the idempotency key and heartbeats, in-process', () => {
+// The two groups below share nothing, so they run side by side (describe.concurrent); the tests
+// inside each run one after the other (it.sequential), in the order written.
+describe.concurrent('06-durability-demo: the idempotency key and heartbeats, in-process', () => {
   // One time-skipping test server for these tests; the crash scenes below start their own.
   let env: TestWorkflowEnvironment;
   let keyDir: string;
   beforeAll(async () => {
     keyDir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-06-key-'));
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer') } });
+    env = await onFreePort((port) => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer'), port } }));
   });
   afterAll(async () => {
     await env?.teardown();
@@ -71,7 +74,7 @@ describe('06-durability-demo: the idempotency key and heartbeats, in-process', (
     });
   }
 
-  it('Part A, Part C: charges each line once when every payment is retried after its charge went through', async () => {
+  it.sequential('Part A, Part C: charges each line once when every payment is retried after its charge went through', async () => {
     const gateway = new LosesFirstReply(join(keyDir, `${uniqueName('ledger')}.jsonl`));
     const { invoice, result } = await payInvoice(gateway);
     expect(result.state).toBe('PAID');
@@ -84,7 +87,7 @@ describe('06-durability-demo: the idempotency key and heartbeats, in-process', (
     expect(gateway.keys).toEqual([0, 0, 1, 1, 2, 2].map((i) => `invoice-${invoice.id}/line-${i}`));
   });
 
-  it('Part B: the payment heartbeats while the gateway works', async () => {
+  it.sequential('Part B: the payment heartbeats while the gateway works', async () => {
     const activity = new MockActivityEnvironment({ workflowExecution: { workflowId: 'invoice-INV-HB', runId: 'run-1' } }, { logger: new DefaultLogger('ERROR') });
     let heartbeats = 0;
     activity.on('heartbeat', () => heartbeats++);
@@ -95,7 +98,7 @@ describe('06-durability-demo: the idempotency key and heartbeats, in-process', (
     expect(heartbeats, 'no heartbeat while the gateway worked').toBeGreaterThanOrEqual(2);
   });
 
-  it('Part B: payments get a 3 s heartbeat timeout, so a dead worker is noticed in seconds, not 30', async () => {
+  it.sequential('Part B: payments get a 3 s heartbeat timeout, so a dead worker is noticed in seconds, not 30', async () => {
     const { handle, result } = await payInvoice(new LedgerGateway(join(keyDir, `${uniqueName('ledger')}.jsonl`)));
     expect(result.state).toBe('PAID');
     const { events } = await handle.fetchHistory();
@@ -104,7 +107,7 @@ describe('06-durability-demo: the idempotency key and heartbeats, in-process', (
     for (const attributes of scheduled) expect(String(attributes?.heartbeatTimeout?.seconds ?? 'none')).toBe('3');
   });
 
-  it('Part C: the ledger charges a key once, and answers a repeated key with the first charge', async () => {
+  it.sequential('Part C: the ledger charges a key once, and answers a repeated key with the first charge', async () => {
     const gateway = new LedgerGateway(join(keyDir, `${uniqueName('ledger')}.jsonl`));
     const first = await gateway.charge('invoice-INV-1/line-0', 'invoice-INV-1/line-0', 49.99);
     const again = await gateway.charge('invoice-INV-1/line-0', 'invoice-INV-1/line-0', 49.99);
@@ -115,13 +118,15 @@ describe('06-durability-demo: the idempotency key and heartbeats, in-process', (
   });
 });
 
-describe('06-durability-demo: three crash scenes', () => {
+describe.concurrent('06-durability-demo: three crash scenes', () => {
   // Started only when a scene runs (so `-t "Part"` skips them): a dev server on a database file
   // and a worker process, as the demo uses.
   beforeAll(async () => {
     dir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-06-'));
-    stage = await Stage.open({ dir, port: await freePort(), paymentDelayMs: 300, say: () => {} });
-    worker = await stage.startWorker();
+    stage = await Stage.open({ dir, port: await freePort(), paymentDelayMs: 100, say: () => {} });
+    // Not awaited: the worker starts (seconds) while scene 1 opens its MCP server and submits;
+    // the invoices wait in Temporal until it polls.
+    workerStarting = stage.startWorker();
   }, 120_000);
 
   afterAll(async () => {
@@ -129,20 +134,19 @@ describe('06-durability-demo: three crash scenes', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('scene 1: a new MCP server finds every waiting invoice after the old one was killed', { timeout: 120_000 }, async () => {
-    const verdict = await sceneAssistantGoesAway(stage, INVOICES);
+  it.sequential('scene 1: a new MCP server finds every waiting invoice after the old one was killed', { timeout: 120_000 }, async () => {
+    const [verdict] = await Promise.all([sceneAssistantGoesAway(stage, INVOICES), workerStarting]);
     expect(verdict).toMatchObject({ paid: INVOICES, charges: INVOICES * 3, duplicates: 0, checks: { 'all found by the new server': true } });
     expect(verdict.ok).toBe(true);
   });
 
-  it('scene 2: workers killed mid-payment, twice: every line charged exactly once', { timeout: 180_000 }, async () => {
-    const result = await sceneWorkerDies(stage, INVOICES, worker);
-    worker = result.worker;
+  it.sequential('scene 2: workers killed mid-payment, twice: every line charged exactly once', { timeout: 180_000 }, async () => {
+    const result = await sceneWorkerDies(stage, INVOICES, await workerStarting);
     expect(result.verdict).toMatchObject({ paid: INVOICES, charges: INVOICES * 3, duplicates: 0 });
     expect(result.verdict.ok).toBe(true);
   });
 
-  it('scene 3: Temporal restarts on its database file: invoices still waiting, deadlines unchanged, approvals pay', { timeout: 180_000 }, async () => {
+  it.sequential('scene 3: Temporal restarts on its database file: invoices still waiting, deadlines unchanged, approvals pay', { timeout: 180_000 }, async () => {
     const verdict = await sceneTemporalRestarts(stage, INVOICES);
     expect(verdict.checks).toEqual({ 'still waiting after restart': true, 'deadlines unchanged': true });
     expect(verdict).toMatchObject({ paid: INVOICES, charges: INVOICES * 3, duplicates: 0 });

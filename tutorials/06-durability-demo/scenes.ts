@@ -3,12 +3,12 @@
 // what a learner cares about: every invoice reached its right state, every line was charged
 // exactly once, and no approval was lost.
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Client, Connection } from '@temporalio/client';
+import { startDevServer, type DevServer } from '../../shared/dev-server.js';
 import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
 import { resultText, spawnMcpServer, type McpSession } from '../../shared/mcp-client.js';
 import { startScript, type ScriptProcess } from '../../shared/processes.js';
-import { startDevServerEnv, uniqueName, waitFor } from '../../shared/testing.js';
+import { uniqueName, waitFor } from '../../shared/testing.js';
 import { duplicateCharges, LedgerGateway } from './ledger.js';
 import { getInvoiceStatus, type InvoiceStatus } from './workflows.js';
 
@@ -40,7 +40,11 @@ export interface StageOptions {
 /** The system under test, with the handles to crash each part of it. */
 export class Stage {
   readonly ledger: LedgerGateway;
-  private temporal!: TestWorkflowEnvironment;
+  /** A Temporal client for the checks (the scenes themselves go through MCP). */
+  client!: Client;
+  private temporal!: DevServer;
+  private connection?: Connection;
+  private sharedMcp?: Promise<McpSession>;
   private workers = 0;
   private children = new Set<{ kill(signal?: NodeJS.Signals): Promise<void> }>();
 
@@ -58,21 +62,22 @@ export class Stage {
   get address(): string {
     return `127.0.0.1:${this.options.port}`;
   }
-  get client(): Client {
-    return this.temporal.client;
-  }
 
   private async startTemporal(): Promise<void> {
-    this.temporal = await startDevServerEnv({
+    this.temporal = await startDevServer({
       port: this.options.port,
       uiPort: this.options.port + 1000,
       dbFilename: join(this.options.dir, 'temporal.db'),
     });
+    // One client for the whole stage: after a restart its connection finds the server again by
+    // itself, as the worker's and the MCP server's do.
+    this.connection ??= await Connection.connect({ address: this.address });
+    this.client ??= new Client({ connection: this.connection });
   }
 
-  /** Stops the Temporal server and starts it again on the same database file and port. */
+  /** Kills the Temporal server (SIGKILL) and starts it again on the same database file and port. */
   async restartTemporal(): Promise<void> {
-    await this.temporal.teardown();
+    await this.temporal.stop({ hard: true });
     await this.startTemporal();
   }
 
@@ -102,10 +107,26 @@ export class Stage {
     return child;
   }
 
+  /**
+   * The MCP server the assistant keeps using from scene to scene (opened on first use): each scene
+   * kills what it is about, not the server it talks through. Scene 3 relies on it: a server that
+   * outlives a Temporal restart.
+   */
+  async assistant(): Promise<McpSession> {
+    this.sharedMcp ??= this.openMcp();
+    return this.sharedMcp;
+  }
+
+  /** Makes `session` the one {@link Stage.assistant} returns from now on. */
+  keepAsAssistant(session: McpSession): void {
+    this.sharedMcp = Promise.resolve(session);
+  }
+
   /** Stops everything this stage started, also after a failure. */
   async close(): Promise<void> {
     await Promise.all([...this.children].map((c) => c.kill('SIGKILL').catch(() => {})));
-    await this.temporal?.teardown().catch(() => {});
+    await this.connection?.close().catch(() => {});
+    await this.temporal?.stop().catch(() => {});
   }
 }
 
@@ -177,6 +198,7 @@ export async function sceneAssistantGoesAway(stage: Stage, count: number): Promi
   say('  ✝ MCP server killed (SIGKILL): the assistant is gone, and everything it held in memory with it.');
 
   const second = await stage.openMcp();
+  stage.keepAsAssistant(second); // scenes 2 and 3 talk through it
   say(`  A new MCP server (pid ${second.transport.pid}) starts with an empty memory and asks list_invoices ...`);
   const waiting = await waitFor(
     async () => (await call<{ invoices: { invoiceId: string }[] }>(second, 'list_invoices', { state: 'AWAITING_APPROVAL', limit: 100 })).invoices,
@@ -187,7 +209,6 @@ export async function sceneAssistantGoesAway(stage: Stage, count: number): Promi
   say(`  It finds ${found}/${count} of them waiting, and approves each one.`);
   await approveAll(second, ids);
   const finals = await outcomes(stage, ids);
-  await second.close();
   return verdict(1, ids, finals, stage.ledger, { 'all found by the new server': found === count });
 }
 // #endregion scene-1
@@ -200,10 +221,9 @@ export async function sceneAssistantGoesAway(stage: Stage, count: number): Promi
  */
 export async function sceneWorkerDies(stage: Stage, count: number, worker: ScriptProcess): Promise<{ verdict: Verdict; worker: ScriptProcess }> {
   const { say } = stage.options;
-  const mcp = await stage.openMcp();
+  const mcp = await stage.assistant();
   const ids = await submitInvoices(stage, mcp, 'S2', count);
   await approveAll(mcp, ids);
-  await mcp.close();
   say(`  ${count} invoices approved; ${count * 3} lines are being paid (${stage.options.paymentDelayMs} ms per charge).`);
 
   const chargedSoFar = () => stage.ledger.charges().filter((c) => ids.some((id) => c.reference.startsWith(`invoice-${id}/`))).length;
@@ -233,13 +253,13 @@ export async function sceneWorkerDies(stage: Stage, count: number, worker: Scrip
  */
 export async function sceneTemporalRestarts(stage: Stage, count: number): Promise<Verdict> {
   const { say } = stage.options;
-  const mcp = await stage.openMcp();
+  const mcp = await stage.assistant();
   const ids = await submitInvoices(stage, mcp, 'S3', count);
   const deadlinesBefore = await Promise.all(ids.map(async (id) => (await statusOf(stage, id)).approvalDeadline));
   say(`  ${count} invoices AWAITING_APPROVAL; first deadline ${deadlinesBefore[0]}.`);
 
   await stage.restartTemporal();
-  say('  ✝ Temporal server stopped, and started again on the same database file.');
+  say('  ✝ Temporal server killed (SIGKILL), and started again on the same database file.');
 
   // Until the server and the worker are back, a query fails: keep asking for a while.
   const after: InvoiceStatus[] = [];
@@ -250,7 +270,6 @@ export async function sceneTemporalRestarts(stage: Stage, count: number): Promis
   // The same MCP server as before the restart: its Temporal client reconnected by itself.
   await approveAll(mcp, ids);
   const finals = await outcomes(stage, ids);
-  await mcp.close();
   return verdict(3, ids, finals, stage.ledger, { 'still waiting after restart': stillWaiting === count, 'deadlines unchanged': deadlinesKept });
 }
 // #endregion scene-3

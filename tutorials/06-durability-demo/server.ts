@@ -1,6 +1,7 @@
-// The MCP server: step 05's, with nothing changed but the step's task queue. Nothing needed to
-// change for durability, because it keeps nothing that matters in memory: kill it, start another,
-// and it finds every invoice where Temporal kept it.
+// The MCP server: step 05's, with nothing changed but the step's task queue and a shorter workflow
+// task timeout (how soon a killed worker's workflow task moves on). Nothing else needed to change
+// for durability, because it keeps nothing that matters in memory: kill it, start another, and it
+// finds every invoice where Temporal kept it.
 //
 //   npx tsx tutorials/06-durability-demo/server.ts                      # stdio: what Claude Desktop launches
 //   npx tsx tutorials/06-durability-demo/server.ts --http --port 3000   # Streamable HTTP on 127.0.0.1
@@ -167,6 +168,11 @@ export function createServer(): McpServer {
             taskQueue: TASK_QUEUE,
             workflowId: invoiceWorkflowId(invoice.id),
             args: [invoice, { approvalTimeout }],
+            // Step 06: a worker killed while it holds one of this invoice's workflow tasks is noticed
+            // after this long, and the task goes to another worker: 10 s by default, 3 s here, as
+            // the payments' heartbeat timeout. Too short for a worker that is slow to process a task
+            // costs only a retry of that task, never a wrong result.
+            workflowTaskTimeout: '3 seconds',
             // One workflow per invoice id, ever: a second process_invoice with the same id is refused
             // while the first runs (conflict policy FAIL) and after it closed (reuse policy REJECT_DUPLICATE).
             workflowIdConflictPolicy: 'FAIL',

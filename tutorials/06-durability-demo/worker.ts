@@ -42,6 +42,11 @@ runMain(async () => {
       connection,
       namespace: config.namespace,
       taskQueue: TASK_QUEUE,
+      // A worker keeps the workflows it ran in memory, and their next tasks go to it first. When it is
+      // killed, Temporal waits this long for it before handing them to another worker: 10 s by
+      // default, 1 s here, so a crash costs a learner seconds. (A task its worker is too busy to pick
+      // up within 1 s is merely handed on: any worker replays the history and carries on.)
+      stickyQueueScheduleToStartTimeout: '1 second',
       workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), // bundled for the workflow sandbox
       activities: createActivities(new Erp(simulationFromEnv()), gateway),
     });

@@ -19,16 +19,18 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existingExecutable, REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
+import { REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
+import { freePort, startDevServer, type DevServer } from '../../shared/dev-server.js';
 import { invoiceWorkflowId, sampleInvoice, type Invoice } from '../../shared/invoice.js';
 import { startScript, type ScriptProcess } from '../../shared/processes.js';
 import { Erp } from '../../shared/simulated-systems.js';
-import { bundleOnce, freePort, uniqueName, waitFor } from '../../shared/testing.js';
+import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities } from './activities.js';
 import { LedgerGateway } from './ledger.js';
 import { getInvoiceStatus, TASK_QUEUE, type InvoiceState } from './workflows.js';
 
 const SERVER = new URL('./server.ts', import.meta.url);
+let temporal: DevServer;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
@@ -50,10 +52,10 @@ beforeAll(async () => {
   // The MCP servers connect to Temporal on their first call, so they start while Temporal does.
   const clients = Promise.all([stdioClient(FULL), stdioClient()]);
   // #region test-env
-  // A real `temporal server start-dev`: Updates, waits and polling run in real time.
-  env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: existingExecutable('cli'), ip: '127.0.0.1', port, log: { format: 'pretty', level: 'error' } },
-  });
+  // A real `temporal server start-dev`: Updates, waits and polling run in real time. Its port is
+  // kept if startDevServer has to start it again (the MCP servers above already know it).
+  temporal = await startDevServer({ port });
+  env = await TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
   // Each charge takes 200 ms, so a test can catch an invoice while it is PAYING.
   gateway = new LedgerGateway(join(dir, 'ledger.jsonl'), 200);
   worker = await Worker.create({
@@ -77,6 +79,7 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await env?.teardown();
+  await temporal?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

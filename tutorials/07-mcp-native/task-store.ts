@@ -67,6 +67,11 @@ export class TemporalTaskStore implements TaskStore {
           taskQueue: this.where.taskQueue,
           workflowId: invoiceWorkflowId(invoice.id),
           args: [invoice, { approvalTimeout }],
+          // As in step 06: a worker killed while it holds one of this invoice's workflow tasks is noticed
+          // after this long, and the task goes to another worker: 10 s by default, 3 s here, as
+          // the payments' heartbeat timeout. Too short for a worker that is slow to process a task
+          // costs only a retry of that task, never a wrong result.
+          workflowTaskTimeout: '3 seconds',
           workflowIdConflictPolicy: 'FAIL', // one workflow per invoice id, ever (as in step 05)
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           memo: { mcpTask: memo }, // the task's settings travel with the workflow, not with this process

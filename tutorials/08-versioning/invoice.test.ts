@@ -15,7 +15,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError, workflowMetadataQuery } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existingExecutable, REPO_ROOT } from '../../shared/binaries.js';
+import { REPO_ROOT } from '../../shared/binaries.js';
+import { startDevServer, type DevServer } from '../../shared/dev-server.js';
 import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
 import { Erp } from '../../shared/simulated-systems.js';
 import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
@@ -29,6 +30,7 @@ const v1Files = readdirSync(HISTORIES).filter((f) => f.startsWith('v1-')).sort()
 const allFiles = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
 const history = (file: string) => ({ workflowId: file, history: JSON.parse(readFileSync(new URL(file, HISTORIES), 'utf8')) });
 
+let temporal: DevServer;
 let env: TestWorkflowEnvironment;
 let bundles: { v1: WorkflowBundle; patched: WorkflowBundle };
 let dir: string;
@@ -38,9 +40,10 @@ beforeAll(async () => {
   // The server starts while the old and the new workflow code are bundled (the unsafe change is
   // bundled by proof 1, the only test that runs it).
   [env, bundles] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: { executable: existingExecutable('cli'), ip: '127.0.0.1', log: { format: 'pretty', level: 'error' } },
-    }),
+    (async () => {
+      temporal = await startDevServer(); // a real `temporal server start-dev` on free loopback ports
+      return TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
+    })(),
     (async () => ({
       v1: await bundleOnce(new URL('./workflows-v1.ts', import.meta.url)),
       patched: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
@@ -50,6 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await env?.teardown();
+  await temporal?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -168,6 +168,11 @@ export function createServer(): McpServer {
             taskQueue: TASK_QUEUE,
             workflowId: invoiceWorkflowId(invoice.id),
             args: [invoice, { approvalTimeout }],
+            // As in step 06: a worker killed while it holds one of this invoice's workflow tasks is noticed
+            // after this long, and the task goes to another worker: 10 s by default, 3 s here, as
+            // the payments' heartbeat timeout. Too short for a worker that is slow to process a task
+            // costs only a retry of that task, never a wrong result.
+            workflowTaskTimeout: '3 seconds',
             // Step 08: what an operator sees in the Web UI's list and on the invoice's page.
             ...invoiceMetadata(invoice, approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT),
             // One workflow per invoice id, ever: a second process_invoice with the same id is refused
