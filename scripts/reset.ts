@@ -6,7 +6,8 @@
  *
  * What goes: the payment ledgers (`.temporal/ledger-06.jsonl`, one per step that keeps one), the
  * Temporal databases the durability demo and the by-hand walkthrough keep (`.temporal/demo-06-...`,
- * `.temporal/*.db`), folders an interrupted test or script left in `.temporal/`, and `practice/`
+ * `.temporal/*.db`), folders an interrupted test or script left in `.temporal/`, the logs of dev
+ * servers that failed (`.temporal/logs/`), and `practice/`
  * (the exercise copies of `npm run exercise`, with your work in them). What stays: everything
  * else, above all the Temporal binaries (`.temporal/venv`) and `node_modules`. Nothing outside the
  * repository is touched, even through a symbolic link.
@@ -37,6 +38,7 @@ const TEMPORAL_DIR_RULES: { test: RegExp; dir: boolean; what: (m: RegExpExecArra
   { test: /^demo-(\d{2})-/, dir: true, what: (m) => `a run of the step ${m[1]} durability demo (its Temporal database and ledger)` },
   { test: /^test-(\d{2})-/, dir: true, what: (m) => `the temporary folder of a step ${m[1]} test (interrupted, or running now)` },
   { test: /^record-histories-/, dir: true, what: () => 'left by an interrupted scripts/record-histories.ts' },
+  { test: /^logs$/, dir: true, what: () => 'the output of dev servers that failed to start or were not stopped' },
 ];
 
 /**

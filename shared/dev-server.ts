@@ -94,6 +94,8 @@ export interface DevServer {
   uiPort?: number;
   /** The server's own output (removed by a clean `stop()`, kept when it failed). */
   logFile: string;
+  /** How many starts it took: 1 unless a port was lost to another program. */
+  attempts: number;
   /**
    * Ends the server: SIGTERM, so it shuts down cleanly (SIGKILL if it takes over 5 s), or with
    * `{ hard: true }` SIGKILL at once, as a crash would (its database file keeps what it committed).
@@ -121,9 +123,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   let last: DevServerStartError | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const outcome = await startOnce(options);
-    if ('server' in outcome) return outcome.server;
+    if ('server' in outcome) return { ...outcome.server, attempts: attempt };
     last = outcome.error;
     if (!outcome.retry) break;
+    if (attempt < attempts) {
+      log('temporal', `${outcome.error.reason}; starting it again on fresh ports (try ${attempt + 1} of ${attempts})`);
+      // A moment's pause: whoever took the port may be a server that is itself starting up.
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
   }
   throw last!;
 }
@@ -182,6 +189,7 @@ async function startOnce(options: DevServerOptions): Promise<{ server: DevServer
 
   if (result === 'ready') {
     const server: DevServer = {
+      attempts: 1,
       address: `127.0.0.1:${port}`,
       port,
       uiPort: options.uiPort,
