@@ -1,5 +1,6 @@
 // Proof for `npm run doctor`: each check tells a ready room from a broken one, against a real
 // Temporal dev server, a real worker, real ports and real config files.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
@@ -15,7 +16,7 @@ import { createActivities } from '../tutorials/02-signals/activities.js';
 import { buildEntry, findServerStep, serverName } from './claude-config.js';
 import { diagnose, formatVerdict, nodeVerdict, npmVerdict, type DoctorInputs, type Verdict } from './doctor.js';
 
-const ENGINES = '^20.19.0 || ^22.12.0 || >=24';
+const ENGINES = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node as string;
 const STEP_02_WORKFLOWS = new URL('../tutorials/02-signals/workflows.ts', import.meta.url);
 
 /** This process's environment without any TEMPORAL_* variable, plus `extra`. */
@@ -52,21 +53,29 @@ afterAll(async () => {
 });
 
 describe('Node.js', () => {
-  it('accepts the supported lines, recommends 22/24 and calls 20 end of life', () => {
+  it('accepts the LTS lines 22 and 24', () => {
+    expect(ENGINES).toBe('^22.12.0 || >=24');
     expect(nodeVerdict('v24.11.1', ENGINES)).toMatchObject({ status: 'ok', message: 'Node.js 24.11.1 (LTS, recommended)' });
-    expect(nodeVerdict('22.12.0', ENGINES).status).toBe('ok');
+    expect(nodeVerdict('22.12.0', ENGINES)).toMatchObject({ status: 'ok', message: 'Node.js 22.12.0 (LTS, recommended)' });
+  });
+
+  it('tells a learner on Node.js 20 that it reached end of life, and exactly what to install', () => {
     const twenty = nodeVerdict('20.20.2', ENGINES);
-    expect(twenty.status).toBe('ok');
-    expect(formatVerdict(twenty)).toBe('✔ Node.js 20.20.2 (supported, but end of life: 22 or 24 LTS recommended)');
+    expect(twenty.status).toBe('fail');
+    expect(formatVerdict(twenty)).toBe(
+      '✘ Node.js 20.20.2 is past its end of life (2026-04-30) and not supported: this repository needs ^22.12.0 || >=24' +
+        ' — install Node.js 24 LTS (or 22.12 or newer): from https://nodejs.org, or nvm install 24 && nvm use 24 ' +
+        '(fnm: fnm use --install-if-missing 24; Windows: winget install OpenJS.NodeJS.LTS), then run npm ci again',
+    );
   });
 
   it('fails an unsupported or unreadable version and says what to install', () => {
-    for (const version of ['18.19.0', '20.3.0', '22.11.0', '23.0.0', 'not-a-version']) {
+    for (const version of ['18.19.0', '20.19.0', '22.11.0', '23.0.0', 'not-a-version']) {
       const v = nodeVerdict(version, ENGINES);
       expect(v.status, version).toBe('fail');
       expect(v.fix).toMatch(/install Node\.js 24 LTS/);
     }
-    expect(nodeVerdict('18.19.0', ENGINES).message).toBe(`Node.js 18.19.0 is not supported (this repository needs ${ENGINES})`);
+    expect(nodeVerdict('23.0.0', ENGINES).message).toBe(`Node.js 23.0.0 is not supported (this repository needs ${ENGINES})`);
   });
 });
 

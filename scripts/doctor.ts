@@ -112,7 +112,7 @@ export function findStep(arg: string, steps: Step[]): Step {
 
 function readEngines(): string {
   const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { engines?: { node?: string } };
-  return pkg.engines?.node ?? '>=20';
+  return pkg.engines?.node ?? '>=22.12';
 }
 
 /** Judges a Node.js version against the `engines` range of package.json. */
@@ -121,9 +121,19 @@ export function nodeVerdict(version: string, engines: string): Verdict {
   const install = `install Node.js ${RECOMMENDED_MAJORS.at(-1)} LTS from https://nodejs.org (nvm: nvm install ${RECOMMENDED_MAJORS.at(-1)}), then run npm install again`;
   if (!v) return { check: 'node', status: 'fail', message: `Node.js version "${version}" is not a version number`, fix: install };
   const shown = v.join('.');
+  if (v[0] <= 20 && !satisfies(v, engines)) {
+    // The line most learners arrive with from an old install: say exactly what changed and what to do.
+    return {
+      check: 'node',
+      status: 'fail',
+      message: `Node.js ${shown} is ${v[0] === 20 ? 'past its end of life (2026-04-30)' : 'too old'} and not supported: this repository needs ${engines}`,
+      fix:
+        `install Node.js ${RECOMMENDED_MAJORS.at(-1)} LTS (or ${RECOMMENDED_MAJORS[0]}.12 or newer): from https://nodejs.org, or nvm install ${RECOMMENDED_MAJORS.at(-1)} && nvm use ${RECOMMENDED_MAJORS.at(-1)} ` +
+        `(fnm: fnm use --install-if-missing ${RECOMMENDED_MAJORS.at(-1)}; Windows: winget install OpenJS.NodeJS.LTS), then run npm ci again`,
+    };
+  }
   if (!satisfies(v, engines)) return { check: 'node', status: 'fail', message: `Node.js ${shown} is not supported (this repository needs ${engines})`, fix: install };
   const lts = RECOMMENDED_MAJORS.join(' or ');
-  if (v[0] === 20) return { check: 'node', status: 'ok', message: `Node.js ${shown} (supported, but end of life: ${lts} LTS recommended)` };
   if (RECOMMENDED_MAJORS.includes(v[0])) return { check: 'node', status: 'ok', message: `Node.js ${shown} (LTS, recommended)` };
   return { check: 'node', status: 'ok', message: `Node.js ${shown} (supported; the tutorial is tested on ${lts} LTS, recommended)` };
 }
