@@ -26,32 +26,6 @@ let worker: Worker;
 let running: Promise<void>;
 let mcp: McpSession;
 
-beforeAll(async () => {
-  // #region test-env
-  // A real `temporal server start-dev` on free loopback ports: Updates and the tools' deadlines
-  // run in real time, which the time-skipping server does not do while a client waits on an Update.
-  // startDevServer starts it again on fresh ports if another program takes one of them first.
-  temporal = await startDevServer();
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE, // the server starts workflows on the step's own queue
-    workflowBundle: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
-    activities: createActivities(new Erp(), gateway),
-  });
-  running = worker.run();
-  // #endregion test-env
-  mcp = await spawnMcpServer(SERVER, { env: { TEMPORAL_ADDRESS: env.address }, stderr: 'ignore' });
-});
-
-afterAll(async () => {
-  await mcp?.close();
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await temporal?.stop();
-});
-
 const newInvoice = () => sampleInvoice(uniqueName('INV'));
 const structured = (r: CallToolResult) => r.structuredContent as Record<string, any>;
 const chargesOf = (invoiceId: string) => gateway.charges.filter((c) => c.reference.startsWith(`invoice-${invoiceId}/`));
@@ -79,63 +53,90 @@ async function workflowExists(invoiceId: string): Promise<boolean> {
   }
 }
 
-// The tests are independent (each uses its own invoices), so they run side by side: the slowest,
-// which waits 21 s with no worker, no longer adds its time to everyone else's.
-describe.concurrent('05-mcp-server', () => {
-  describe('05-mcp-server when Temporal or the worker is missing', () => {
-    it('says Temporal is unreachable, recovers by itself once it is back, then says no worker is polling, also after 20 s', { timeout: 90_000 }, async () => {
-      const port = await freePort();
-      const lonely = await spawnMcpServer(SERVER, { env: { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }, stderr: 'ignore' });
-      let later: TestWorkflowEnvironment | undefined;
-      const timed = async (tool: string, args: Record<string, unknown>) => {
-        const started = Date.now();
-        const result = await lonely.call(tool, args);
-        return { result, ms: Date.now() - started };
-      };
-      try {
-        const down = await timed('get_invoice_status', { invoice_id: 'INV-1' });
-        expect(down.ms).toBeLessThan(8_000);
-        expectToolError(down.result, new RegExp(`Cannot reach Temporal at 127\\.0\\.0\\.1:${port}.*temporal server start-dev`));
+// The tests are independent (each uses its own invoices), so they run side by side. The slowest,
+// which waits 21 s with no worker, has a group of its own that starts at once, while the other
+// group starts its Temporal server, worker and MCP server.
+describe.concurrent('05-mcp-server when Temporal or the worker is missing', () => {
+  it('says Temporal is unreachable, recovers by itself once it is back, then says no worker is polling, also after 20 s', { timeout: 90_000 }, async () => {
+    const port = await freePort();
+    const lonely = await spawnMcpServer(SERVER, { env: { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }, stderr: 'ignore' });
+    let later: TestWorkflowEnvironment | undefined;
+    const timed = async (tool: string, args: Record<string, unknown>) => {
+      const started = Date.now();
+      const result = await lonely.call(tool, args);
+      return { result, ms: Date.now() - started };
+    };
+    try {
+      const down = await timed('get_invoice_status', { invoice_id: 'INV-1' });
+      expect(down.ms).toBeLessThan(8_000);
+      expectToolError(down.result, new RegExp(`Cannot reach Temporal at 127\\.0\\.0\\.1:${port}.*temporal server start-dev`));
 
-        later = await startDevServerEnv({ port }); // Temporal comes back on the same address, with no worker
-        const invoice = newInvoice();
-        const back = await lonely.call('process_invoice', invoice);
-        expect(back.isError, resultText(back)).toBeFalsy();
-        expect(structured(back).invoiceId).toBe(invoice.id);
+      later = await startDevServerEnv({ port }); // Temporal comes back on the same address, with no worker
+      const invoice = newInvoice();
+      const back = await lonely.call('process_invoice', invoice);
+      expect(back.isError, resultText(back)).toBeFalsy();
+      expect(structured(back).invoiceId).toBe(invoice.id);
 
-        // No worker polls invoices-05 on this server: every tool that needs one says so, and what to run,
-        // within its deadline; Temporal's own answers change after about 20 s, ours must not.
-        const noWorker = /No worker is polling task queue "invoices-05".*npx tsx tutorials\/05-mcp-server\/worker\.ts/;
-        for (const when of ['at once', 'after 21 s']) {
-          if (when !== 'at once') await new Promise((resolve) => setTimeout(resolve, 21_000));
-          const answers = await Promise.all([
-            timed('get_invoice_status', { invoice_id: invoice.id }),
-            timed('approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' }),
-          ]);
-          for (const { result, ms } of answers) {
-            expectToolError(result, noWorker);
-            expect(ms, when).toBeLessThan(6_000);
-          }
+      // No worker polls invoices-05 on this server: every tool that needs one says so, and what to run,
+      // within its deadline; Temporal's own answers change after about 20 s, ours must not.
+      const noWorker = /No worker is polling task queue "invoices-05".*npx tsx tutorials\/05-mcp-server\/worker\.ts/;
+      for (const when of ['at once', 'after 21 s']) {
+        if (when !== 'at once') await new Promise((resolve) => setTimeout(resolve, 21_000));
+        const answers = await Promise.all([
+          timed('get_invoice_status', { invoice_id: invoice.id }),
+          timed('approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' }),
+        ]);
+        for (const { result, ms } of answers) {
+          expectToolError(result, noWorker);
+          expect(ms, when).toBeLessThan(6_000);
         }
-
-        // The refused approval was never sent: once a worker runs, the invoice is still undecided.
-        const worker = await Worker.create({
-          connection: later.nativeConnection,
-          taskQueue: TASK_QUEUE,
-          workflowBundle: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
-          activities: createActivities(new Erp(), gateway),
-        });
-        const status = await worker.runUntil(async () => {
-          await stateBecomes(invoice.id, 'AWAITING_APPROVAL', lonely);
-          return structured(await lonely.call('get_invoice_status', { invoice_id: invoice.id }));
-        });
-        expect(status.decision).toBeNull();
-        expect(chargesOf(invoice.id)).toHaveLength(0);
-      } finally {
-        await lonely.close();
-        await later?.teardown();
       }
+
+      // The refused approval was never sent: once a worker runs, the invoice is still undecided.
+      const worker = await Worker.create({
+        connection: later.nativeConnection,
+        taskQueue: TASK_QUEUE,
+        workflowBundle: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
+        activities: createActivities(new Erp(), gateway),
+      });
+      const status = await worker.runUntil(async () => {
+        await stateBecomes(invoice.id, 'AWAITING_APPROVAL', lonely);
+        return structured(await lonely.call('get_invoice_status', { invoice_id: invoice.id }));
+      });
+      expect(status.decision).toBeNull();
+      expect(chargesOf(invoice.id)).toHaveLength(0);
+    } finally {
+      await lonely.close();
+      await later?.teardown();
+    }
+  });
+});
+
+describe.concurrent('05-mcp-server', () => {
+  beforeAll(async () => {
+    // #region test-env
+    // A real `temporal server start-dev` on free loopback ports: Updates and the tools' deadlines
+    // run in real time, which the time-skipping server does not do while a client waits on an Update.
+    // startDevServer starts it again on fresh ports if another program takes one of them first.
+    temporal = await startDevServer();
+    env = await TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: TASK_QUEUE, // the server starts workflows on the step's own queue
+      workflowBundle: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
+      activities: createActivities(new Erp(), gateway),
     });
+    running = worker.run();
+    // #endregion test-env
+    mcp = await spawnMcpServer(SERVER, { env: { TEMPORAL_ADDRESS: env.address }, stderr: 'ignore' });
+  });
+
+  afterAll(async () => {
+    await mcp?.close();
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    await temporal?.stop();
   });
 
   describe('05-mcp-server: the rejectInvoice Update, straight through Temporal', () => {
