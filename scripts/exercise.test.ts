@@ -193,13 +193,13 @@ function runVitest(target: string, reportFile: string, extraArgs: string[]): Pro
 /** The part letters a test's title names: `Part B: ...` → ['B']; `Part A: ... (Part C: ...)` → ['A', 'C']. */
 const partsNamed = (title: string) => [...title.matchAll(/\bPart ([A-Z])\b/g)].map((m) => m[1]);
 
-/** The titles of a step's tests (`it('...')`, `it.each(...)('...')` excluded), from its test file in the repository. */
+/** The titles of a step's tests (`it('...')`, `it.sequential('...')`; `it.each(...)('...')` excluded), from its test file in the repository. */
 function testTitlesOf(step: string): string[] {
   const dir = join(REPO_ROOT, 'tutorials', step);
   const file = readdirSync(dir).find((name) => name.endsWith('.test.ts'));
   if (!file) throw new Error(`${step} has no *.test.ts to prove its exercises with.`);
   const source = readFileSync(join(dir, file), 'utf8');
-  return [...source.matchAll(/\bit\(\s*(['"`])((?:\\.|(?!\1).)+)\1/g)].map((m) => m[2].replace(/\\(.)/g, '$1'));
+  return [...source.matchAll(/\bit(?:\.(?:sequential|concurrent))?\(\s*(['"`])((?:\\.|(?!\1).)+)\1/g)].map((m) => m[2].replace(/\\(.)/g, '$1'));
 }
 
 /**
