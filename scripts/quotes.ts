@@ -17,6 +17,22 @@
  *   from sentences in several strings).
  * Paths are relative to the repository root, or to the markdown file when they start with `./`
  * or `../`, as for snippets.
+ *
+ * Numbers the docs quote are checked too, where they can be counted from the repository:
+ *
+ *     <!-- count: tests in tutorials/04-durable-timers/invoice.test.ts -->
+ *     `npx vitest run tutorials/04-durable-timers` passes 5 tests.
+ *
+ * The block after the marker (as for quotes) must write a number right before the noun (`5 tests`,
+ * `five tests`, or with one word between: `three crash scenes`), and every such number must be the
+ * count. What is counted: with `*` in the path, the files it matches (each `*` stands for part of
+ * one file or folder name); with a `/REGEX/` after the path, its matches in the file,
+ * comments left out (`<!-- count: tools in tutorials/05-mcp-server/server.ts /registerTool\(/ -->`);
+ * else the tests of a test file, read from its code ({@link countTests}).
+ *
+ * And a table after `<!-- adds-up: minutes -->` must add up: a bold number in that column is a
+ * total of the plain numbers above it, and a `time` column's start times follow from the minutes
+ * ({@link checkAddsUp}).
  */
 import type { Problem, ReadSource } from './snippets.js';
 import { resolveTarget, splitLines } from './snippets.js';
@@ -48,30 +64,38 @@ export function findQuotes(markdown: string): QuotesMarker[] {
     const match = QUOTES_LINE.exec(lines[i]);
     if (!match) continue;
     const marker: QuotesMarker = { line: i + 1, paths: match[1].split(/[\s,]+/).filter(Boolean), quotes: [] };
-    let j = i + 1;
-    while (j < lines.length && !lines[j].trim()) j++;
-    const blockFence = j < lines.length ? FENCE.exec(lines[j]) : null;
-    if (blockFence) {
-      const close = closeOf(lines, j, blockFence[1]);
-      for (let k = j + 1; k < close && k < lines.length; k++) if (lines[k].trim()) marker.quotes.push({ line: k + 1, text: lines[k].trim() });
-      i = close;
+    const block = blockAfter(lines, i);
+    if (block.fenced) {
+      for (let k = block.first + 1; k < block.end && k < lines.length; k++) if (lines[k].trim()) marker.quotes.push({ line: k + 1, text: lines[k].trim() });
     } else {
-      const first = j;
-      // The paragraph, table or list item: up to a blank line or the next list item.
-      do j++;
-      while (j < lines.length && lines[j].trim() && !/^\s*([-*+]|\d+\.)\s/.test(lines[j]));
       // Spans may wrap across lines of the paragraph.
-      const block = lines.slice(first, j).join('\n');
-      for (const span of block.matchAll(/(`+)([^`][\s\S]*?)\1/g)) {
-        const text = span[2].replace(/\s+/g, ' ').trim();
-        const line = first + 1 + (block.slice(0, span.index).match(/\n/g)?.length ?? 0);
-        if (text.includes(' ')) marker.quotes.push({ line, text });
+      const text = lines.slice(block.first, block.end).join('\n');
+      for (const span of text.matchAll(/(`+)([^`][\s\S]*?)\1/g)) {
+        const quote = span[2].replace(/\s+/g, ' ').trim();
+        const line = block.first + 1 + (text.slice(0, span.index).match(/\n/g)?.length ?? 0);
+        if (quote.includes(' ')) marker.quotes.push({ line, text: quote });
       }
-      i = j;
     }
+    i = block.end;
     markers.push(marker);
   }
   return markers;
+}
+
+/**
+ * The block a marker at line `marker` (0-based) owns: the next fenced code block (`first` is its
+ * opening fence, `end` its closing one), or the next paragraph, table or list item (`first` its
+ * first line, `end` the line after its last): up to a blank line or the next list item.
+ */
+function blockAfter(lines: readonly string[], marker: number): { first: number; end: number; fenced: boolean } {
+  let j = marker + 1;
+  while (j < lines.length && !lines[j].trim()) j++;
+  const fence = j < lines.length ? FENCE.exec(lines[j]) : null;
+  if (fence) return { first: j, end: closeOf(lines, j, fence[1]), fenced: true };
+  const first = j;
+  do j++;
+  while (j < lines.length && lines[j].trim() && !/^\s*([-*+]|\d+\.)\s/.test(lines[j]));
+  return { first, end: j, fenced: false };
 }
 
 function closeOf(lines: readonly string[], open: number, fence: string): number {
@@ -223,6 +247,300 @@ export function checkQuotes(markdown: string, markdownFile: string, read: ReadSo
         });
       }
     }
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers: a count the docs quote, and tables whose minutes must add up
+
+/**
+ * Lists a repository folder: the names in it, or `undefined` when it is not a folder. With
+ * {@link ReadSource} (which answers only for files), enough to expand a `*` pattern.
+ */
+export type ListFolder = (path: string) => string[] | undefined;
+
+const COUNT_LINE = /^\s*<!--\s*count:\s*(.*?)\s*-->\s*$/;
+const COUNT_SPEC = /^([A-Za-z][\w-]*)\s+in\s+(\S+)(?:\s+\/(.+)\/)?$/;
+const ADDS_UP_LINE = /^\s*<!--\s*adds-up:\s*(.*?)\s*-->\s*$/;
+
+/** Numbers written as words, as prose writes small ones. */
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen', 'twenty'];
+
+/** `5` → 5, `five` → 5, anything else → undefined. */
+export function numberOf(word: string): number | undefined {
+  if (/^\d+$/.test(word)) return Number(word);
+  const index = NUMBER_WORDS.indexOf(word.toLowerCase());
+  return index < 0 ? undefined : index;
+}
+
+/**
+ * The text of a TypeScript source with every comment, string, template and escaped character
+ * blanked out (same length, line breaks kept), so that scanning it for calls finds only code.
+ * With `keepStrings`, only comments are blanked.
+ */
+export function codeOnly(source: string, keepStrings = false): string {
+  let out = '';
+  let i = 0;
+  const blank = (text: string) => text.replace(/[^\n]/g, ' ');
+  while (i < source.length) {
+    const c = source[i];
+    if (c === '/' && source[i + 1] === '/') {
+      const end = source.indexOf('\n', i);
+      const stop = end < 0 ? source.length : end;
+      out += blank(source.slice(i, stop));
+      i = stop;
+    } else if (c === '/' && source[i + 1] === '*') {
+      const end = source.indexOf('*/', i + 2);
+      const stop = end < 0 ? source.length : end + 2;
+      out += blank(source.slice(i, stop));
+      i = stop;
+    } else if (c === "'" || c === '"' || c === '`') {
+      const [, end] = readString(source, i);
+      out += keepStrings ? source.slice(i, end) : c + blank(source.slice(i + 1, end - 1)) + c;
+      i = end;
+    } else if (c === '\\' && !keepStrings) {
+      out += '  ';
+      i += 2;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * How many tests a vitest file declares, read from its code without running it: each `it(...)` or
+ * `test(...)` (with modifiers such as `.sequential`, `.concurrent`, `.skip`) counts one, and an
+ * `it.each([...])` counts one per row of its array. A test declared inside a loop counts once:
+ * write such a count by hand, without a marker.
+ */
+export function countTests(source: string): number {
+  const code = codeOnly(source);
+  let count = 0;
+  for (const call of code.matchAll(/(?<![\w.$])(?:it|test)((?:\.\w+)*)\s*\(/g)) {
+    const modifiers = call[1].split('.').filter(Boolean);
+    if (!modifiers.includes('each')) {
+      count++;
+      continue;
+    }
+    // it.each([...])(...): one test per element of the array.
+    const open = code.indexOf('[', call.index! + call[0].length);
+    if (open < 0 || code.slice(call.index! + call[0].length, open).trim() !== '') {
+      count++; // a table we cannot read (a variable, a template): counted once
+      continue;
+    }
+    // Elements are separated by commas at the array's own depth; a trailing comma adds none.
+    let depth = 0;
+    let elements = 0;
+    let pending = false;
+    for (let k = open + 1; k < code.length; k++) {
+      const ch = code[k];
+      if ('[({'.includes(ch)) {
+        depth++;
+        pending = true;
+      } else if (')]}'.includes(ch)) {
+        if (depth === 0) {
+          if (pending) elements++;
+          break;
+        }
+        depth--;
+      } else if (ch === ',' && depth === 0) {
+        if (pending) elements++;
+        pending = false;
+      } else if (ch.trim()) {
+        pending = true;
+      }
+    }
+    count += elements;
+  }
+  return count;
+}
+
+/** A `<!-- count: WHAT in PATH [/REGEX/] -->` marker and the block after it. */
+export interface CountMarker {
+  /** 1-based line of the marker. */
+  line: number;
+  /** The word the docs write after the number, e.g. `tests`. */
+  noun: string;
+  path: string;
+  regex?: string;
+  /** What the marker says, unparsed, for messages. */
+  spec: string;
+  /** The block's lines, with their 1-based line numbers. */
+  block: { line: number; text: string }[];
+}
+
+/** Finds every count marker and the block after it (the same blocks as quotes); markers inside code blocks are ignored. */
+export function findCounts(markdown: string): (CountMarker | { line: number; invalid: string })[] {
+  const lines = splitLines(markdown);
+  const markers: (CountMarker | { line: number; invalid: string })[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const fence = FENCE.exec(lines[i]);
+    if (fence) {
+      i = closeOf(lines, i, fence[1]);
+      continue;
+    }
+    const match = COUNT_LINE.exec(lines[i]);
+    if (!match) continue;
+    const spec = COUNT_SPEC.exec(match[1]);
+    if (!spec) {
+      markers.push({ line: i + 1, invalid: `count: "${match[1]}" is not WHAT in PATH [/REGEX/], e.g. <!-- count: tests in tutorials/04-durable-timers/invoice.test.ts -->` });
+      continue;
+    }
+    const block = blockAfter(lines, i);
+    const from = block.fenced ? block.first + 1 : block.first;
+    const text: { line: number; text: string }[] = [];
+    for (let k = from; k < block.end && k < lines.length; k++) text.push({ line: k + 1, text: lines[k] });
+    markers.push({ line: i + 1, noun: spec[1], path: spec[2], regex: spec[3], spec: match[1], block: text });
+  }
+  return markers;
+}
+
+/**
+ * Counts what a marker names: the files a path with `*` matches (each `*` stands for part of one
+ * file or folder name), the matches of `/REGEX/` in a file (comments left out), or else the tests
+ * of a test file ({@link countTests}).
+ */
+export function countOf(marker: Pick<CountMarker, 'path' | 'regex'>, markdownFile: string, read: ReadSource, list: ListFolder): number | { error: string } {
+  const target = resolveTarget(markdownFile, marker.path);
+  if ('error' in target) return { error: target.error };
+  if (target.path.includes('*')) {
+    let paths = [''];
+    for (const segment of target.path.split('/')) {
+      if (!segment.includes('*')) {
+        paths = paths.map((p) => (p ? `${p}/${segment}` : segment));
+        continue;
+      }
+      const pattern = new RegExp(`^${segment.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+      paths = paths.flatMap((p) => (list(p || '.') ?? []).filter((name) => pattern.test(name)).map((name) => (p ? `${p}/${name}` : name)));
+    }
+    return paths.filter((p) => read(p) !== undefined).length;
+  }
+  const source = read(target.path);
+  if (source === undefined) return { error: `file ${marker.path} not found` };
+  if (marker.regex !== undefined) {
+    let regex: RegExp;
+    try {
+      regex = new RegExp(marker.regex, 'gm');
+    } catch (err) {
+      return { error: `/${marker.regex}/ is not a regular expression: ${(err as Error).message}` };
+    }
+    return [...codeOnly(source, true).matchAll(regex)].length;
+  }
+  if (!/\.test\.[cm]?[jt]sx?$/.test(target.path)) return { error: `${marker.path} is not a test file: add /REGEX/ to say what to count in it` };
+  return countTests(source);
+}
+
+/**
+ * Every number a text writes before `noun`, right before it or with one word in between:
+ * `5 tests`, `five tools`, `three crash scenes`.
+ */
+export function numbersBefore(noun: string, text: string): { written: string; value: number; index: number }[] {
+  const escaped = noun.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const found: { written: string; value: number; index: number }[] = [];
+  const bare = (word: string | undefined) => word?.replace(/^[^\w]+|[^\w]+$/g, '');
+  for (const m of text.matchAll(new RegExp(`(?<![\\w-])${escaped}\\b`, 'gi'))) {
+    const words = text.slice(0, m.index).trimEnd().split(/\s+/);
+    const [second, first] = [bare(words.at(-2)), bare(words.at(-1))];
+    const right = first === undefined ? undefined : numberOf(first);
+    if (right !== undefined) found.push({ written: `${first} ${m[0]}`, value: right, index: m.index });
+    else if (second !== undefined && first !== undefined && /^[A-Za-z-]+$/.test(first) && numberOf(second) !== undefined) {
+      found.push({ written: `${second} ${first} ${m[0]}`, value: numberOf(second)!, index: m.index });
+    }
+  }
+  return found;
+}
+
+/** Checks every count marker of one markdown file: the block must say `<count> <noun>`, and nothing else before that noun. */
+export function checkCounts(markdown: string, markdownFile: string, read: ReadSource, list: ListFolder): Problem[] {
+  const problems: Problem[] = [];
+  for (const marker of findCounts(markdown)) {
+    if ('invalid' in marker) {
+      problems.push({ file: markdownFile, line: marker.line, message: marker.invalid });
+      continue;
+    }
+    const counted = countOf(marker, markdownFile, read, list);
+    if (typeof counted !== 'number') {
+      problems.push({ file: markdownFile, line: marker.line, message: `count: ${marker.spec}: ${counted.error}` });
+      continue;
+    }
+    // The block as one text, so that a number and its noun may sit on two lines of a paragraph.
+    const text = marker.block.map((l) => l.text).join('\n');
+    const said = numbersBefore(marker.noun, text);
+    for (const number of said) {
+      if (number.value === counted) continue;
+      const line = marker.block[text.slice(0, number.index).split('\n').length - 1].line;
+      problems.push({ file: markdownFile, line, message: `"${number.written.replace(/\s+/g, ' ')}", but there are ${counted} (count: ${marker.spec}); update the docs` });
+    }
+    if (said.length === 0) {
+      problems.push({ file: markdownFile, line: marker.line, message: `count: the block after the marker never says a number before "${marker.noun}" (there are ${counted})` });
+    }
+  }
+  return problems;
+}
+
+/** `1:05` → 65. */
+function minutesOfClock(text: string): number | undefined {
+  const m = /^(\d+):(\d\d)$/.exec(text);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : undefined;
+}
+
+/** 65 → `1:05`. */
+export function clock(minutes: number): string {
+  return `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+/**
+ * Checks the table after `<!-- adds-up: COLUMN -->` (e.g. `minutes`): a row whose COLUMN cell is
+ * bold (`**180**`) is a total and must equal the sum of the plain numbers above it; when the table
+ * has a `time` column, each row with a time (`1:05`) must start when the rows above it end.
+ * Rows with no number in COLUMN (a heading row, a note) are skipped.
+ */
+export function checkAddsUp(markdown: string, markdownFile: string): Problem[] {
+  const lines = splitLines(markdown);
+  const problems: Problem[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const fence = FENCE.exec(lines[i]);
+    if (fence) {
+      i = closeOf(lines, i, fence[1]);
+      continue;
+    }
+    const match = ADDS_UP_LINE.exec(lines[i]);
+    if (!match) continue;
+    const column = match[1];
+    const block = blockAfter(lines, i);
+    const rows = lines.slice(block.first, block.end).filter((l) => l.trim().startsWith('|'));
+    const cells = (row: string) => row.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
+    const header = rows.length ? cells(rows[0]) : [];
+    const at = header.findIndex((h) => h.toLowerCase() === column.toLowerCase());
+    if (block.fenced || at < 0) {
+      problems.push({ file: markdownFile, line: i + 1, message: `adds-up: no table with a "${column}" column follows the marker` });
+      i = block.end;
+      continue;
+    }
+    const timeAt = header.findIndex((h) => h.toLowerCase() === 'time');
+    let sum = 0;
+    let start: number | undefined;
+    rows.slice(2).forEach((row, r) => {
+      const line = block.first + 3 + r;
+      const row_ = cells(row);
+      const cell = row_[at] ?? '';
+      const total = /^\*\*(\d+)\*\*$/.exec(cell);
+      if (total) {
+        if (Number(total[1]) !== sum) problems.push({ file: markdownFile, line, message: `adds-up: the total says ${total[1]}, but the ${column} above it add up to ${sum}` });
+        return;
+      }
+      const value = /^\d+$/.test(cell) ? Number(cell) : undefined;
+      const time = timeAt < 0 ? undefined : minutesOfClock(row_[timeAt] ?? '');
+      if (time !== undefined) {
+        if (start === undefined) start = time - sum;
+        else if (time !== start + sum) problems.push({ file: markdownFile, line, message: `adds-up: this row starts at ${row_[timeAt]}, but the rows above it end at ${clock(start + sum)}` });
+      }
+      if (value !== undefined) sum += value;
+    });
+    i = block.end;
   }
   return problems;
 }

@@ -33,7 +33,7 @@ import { posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isEntryPoint } from '../shared/log.js';
-import { checkQuotes, findQuotes } from './quotes.js';
+import { checkAddsUp, checkCounts, checkQuotes, findCounts, findQuotes, type ListFolder } from './quotes.js';
 
 /** One problem found in the docs or in a source file, with where it is. */
 export interface Problem {
@@ -482,18 +482,35 @@ export function repositoryReader(root: string): ReadSource {
   };
 }
 
+/** Lists repository folders by relative path, refusing anything outside `root`. */
+export function repositoryLister(root: string): ListFolder {
+  return (path) => {
+    const target = resolveTarget('', path);
+    if ('error' in target || !isDir(resolve(root, target.path))) return undefined;
+    return readdirSync(resolve(root, target.path)).sort();
+  };
+}
+
 /** Everything `--check` reports for the repository at `root`, and how much it looked at. */
-export function checkRepository(root: string): { problems: Problem[]; markdownFiles: number; snippets: number; exercises: number; quotes: number } {
+export function checkRepository(root: string): { problems: Problem[]; markdownFiles: number; snippets: number; exercises: number; quotes: number; counts: number } {
   const read = repositoryReader(root);
+  const list = repositoryLister(root);
   const problems: Problem[] = [];
   const files = markdownFiles(root);
   let snippets = 0;
   let quotes = 0;
+  let counts = 0;
   for (const file of files) {
     const markdown = read(file)!;
     snippets += findSnippetMarkers(markdown).length;
     quotes += findQuotes(markdown).reduce((n, m) => n + m.quotes.length, 0);
-    problems.push(...checkMarkdown(markdown, file, read), ...checkQuotes(markdown, file, read));
+    counts += findCounts(markdown).length;
+    problems.push(
+      ...checkMarkdown(markdown, file, read),
+      ...checkQuotes(markdown, file, read),
+      ...checkCounts(markdown, file, read, list),
+      ...checkAddsUp(markdown, file),
+    );
   }
   let exercises = 0;
   for (const step of stepFolders(root)) {
@@ -508,7 +525,7 @@ export function checkRepository(root: string): { problems: Problem[]; markdownFi
       problems.push(...checkExerciseSources(file, source, readmeFile, readme));
     }
   }
-  return { problems, markdownFiles: files.length, snippets, exercises, quotes };
+  return { problems, markdownFiles: files.length, snippets, exercises, quotes, counts };
 }
 
 /** Rewrites every markdown file's snippets from the sources; returns the files changed and what it could not fix. */
@@ -570,14 +587,15 @@ function main(argv: string[]): number {
     return 0;
   }
 
-  const { problems, markdownFiles: fileCount, snippets, exercises, quotes } = checkRepository(root);
+  const { problems, markdownFiles: fileCount, snippets, exercises, quotes, counts } = checkRepository(root);
   for (const p of problems) console.error(formatProblem(p));
   if (problems.length) {
-    console.error(`\ndocs:check: ${problems.length} problem(s). Run \`npm run docs:sync\` to copy the sources into the docs; missing files, regions, README sections and quotes that no longer match the code need a fix by hand.`);
+    console.error(`\ndocs:check: ${problems.length} problem(s). Run \`npm run docs:sync\` to copy the sources into the docs; missing files, regions, README sections, quotes and numbers that no longer match the code need a fix by hand.`);
     return 1;
   }
   console.log(
     `docs:check: ${snippets} snippet(s) in ${fileCount} markdown file(s) match their sources; ${quotes} quote(s) of messages and output say what the code says; ` +
+      `${counts} count(s) of tests, files and calls are what the repository holds; ` +
       `${exercises} exercise(s) point at README sections that exist.`,
   );
   return 0;
