@@ -9,6 +9,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import {
   CallToolResultSchema,
   ElicitRequestSchema,
+  ErrorCode,
+  McpError,
   ResourceUpdatedNotificationSchema,
   type CallToolResult,
   type ClientCapabilities,
@@ -88,9 +90,9 @@ afterAll(async () => {
 const FULL: ClientCapabilities = { tasks: { list: {}, cancel: {} }, elicitation: { form: {} } };
 
 /** Spawns this step's server on stdio, as a host does, and connects a client with `capabilities`. */
-async function stdioClient(capabilities: ClientCapabilities = {}) {
+async function stdioClient(capabilities: ClientCapabilities = {}, address = temporalAddress) {
   const { command, args } = tsxCommand(SERVER);
-  const transport = new StdioClientTransport({ command, args, env: { ...(process.env as Record<string, string>), TEMPORAL_ADDRESS: temporalAddress }, stderr: 'ignore' });
+  const transport = new StdioClientTransport({ command, args, env: { ...(process.env as Record<string, string>), TEMPORAL_ADDRESS: address }, stderr: 'ignore' });
   const client = new Client({ name: 'test-07', version: '1.0.0' }, { capabilities });
   await client.connect(transport);
   cleanup.push(() => client.close());
@@ -184,12 +186,31 @@ describe.concurrent('07-mcp-native', () => {
     expect(textOf(bad)).toMatch(/Invalid arguments for tool process_invoice.*\n.*at lines/s);
   });
 
-  it('a task call that cannot start says why, as a JSON-RPC error: an invoice already submitted, bad input', async () => {
+  // #region test-task-start-error
+  it('a task that cannot start answers a JSON-RPC error with its true code and one clean message', async () => {
+    const failure = (invoice: Invoice, client = full) => createTask(client, invoice).then(() => expect.fail('a task was created'), (err: unknown) => err as McpError);
     const invoice = newInvoice();
     await createTask(full, invoice);
-    await expect(createTask(full, invoice)).rejects.toThrow(/Invoice .* was already submitted \(its state is \w+\), so it was not started again/);
-    await expect(createTask(full, { ...invoice, id: uniqueName('INV'), customer: '' })).rejects.toThrow(/Invalid arguments for tool process_invoice.*\n.*at customer/s);
+
+    // Refused, -32602 (invalid params): the invoice id was used before, or the input is not an invoice.
+    const again = await failure(invoice);
+    expect(again).toBeInstanceOf(McpError);
+    expect(again.code).toBe(ErrorCode.InvalidParams);
+    expect(again.message).toMatch(new RegExp(`^MCP error -32602: Invoice ${invoice.id} was already submitted \\(its state is [A-Z_]+\\), so it was not started again: .* tasks/get invoice-${invoice.id}\\) to follow it, or give a different invoice its own id\\.$`));
+    const bad = await failure({ ...invoice, id: uniqueName('INV'), customer: '' });
+    expect(bad.code).toBe(ErrorCode.InvalidParams);
+    expect(bad.message).toMatch(/^MCP error -32602: Invalid arguments for tool process_invoice:\n.*at customer/s);
+
+    // Failed, -32603 (internal error): this server cannot reach Temporal (nothing listens on that port).
+    const away = await stdioClient(FULL, `127.0.0.1:${await freePort()}`);
+    const unreachable = await failure(newInvoice(), away.client);
+    expect(unreachable.code).toBe(ErrorCode.InternalError);
+    expect(unreachable.message).toMatch(/^MCP error -32603: Cannot reach Temporal at 127\.0\.0\.1:\d+\. /);
+
+    // One prefix, the one the client's McpError adds: the server's message carries none.
+    for (const err of [again, bad, unreachable]) expect(err.message.match(/MCP error/g)).toHaveLength(1);
   });
+  // #endregion test-task-start-error
 
   // #region test-restart
   it('tasks survive the server: 5 tasks, the server killed twice, every task still readable from a new client', { timeout: 120_000 }, async () => {

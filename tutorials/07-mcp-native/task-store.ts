@@ -1,6 +1,6 @@
 // The MCP SDK's TaskStore, implemented over Temporal: a task IS an invoice workflow. Nothing about
 // a task lives in this process, so any MCP server process (a restarted one, or a second replica)
-// answers tasks/get, tasks/result, tasks/list and tasks/cancel for any task.
+// answers tasks/get, tasks/result, tasks/list and tasks/cancel (MCP 2025-11-25) for any task.
 //
 //   taskId          = the workflow id, `invoice-<invoice id>`: stable, and found again by any server
 //   status          = the workflow's Temporal status plus the invoice's state (a query)

@@ -99,7 +99,7 @@ export interface DecisionResult {
   decision: Decision;
 }
 
-// Updates, new in this step: a message that changes the workflow, like the signals of step 02,
+// Updates, since step 05: a message that changes the workflow, like the signals of step 02,
 // but the caller waits for the workflow's answer. A validator runs first and may refuse; a
 // refused update leaves no trace in the history and the caller is told why. An MCP tool must
 // not say "approved" unless the workflow took the approval: with a signal it could not know.
