@@ -5,6 +5,10 @@
 //   3. On a real dev server: an invoice waits for approval on the old code (workflows-v1.ts), the
 //      worker is replaced by one running the new code, the invoice is approved, and it is paid on
 //      the old path (no notification); a new invoice takes the new path.
+//   4. On the same server, what the unsafe change does and does not break: an invoice waits for
+//      approval on the old code, the worker is replaced by one running workflows-unsafe.ts, and the
+//      invoice is approved and paid without error, the unsafe way (the customer is notified first);
+//      an invoice paid on the old code cannot even be queried there (non-determinism error).
 // And what an operator sees: the summary, details and current details, the timer's and the
 // activities' summaries, read back through describe(), the metadata query and the history.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -146,6 +150,61 @@ describe('08-versioning: a deploy while an invoice waits for approval', () => {
     });
     expect(outbox.sent.map((n) => n.invoiceId)).toEqual([fresh.id]);
     expect(NOTIFY_CUSTOMER_PATCH).toBe('notify-customer-before-payment');
+  });
+
+  it('proof 4: the unsafe change, deployed while an invoice waits: it is approved and paid without error, notified first; one paid on the old code fails replay', async () => {
+    const taskQueue = uniqueName('tq');
+    const outbox = new Outbox();
+    const gateway = new LedgerGateway(join(dir, 'ledger-unsafe.jsonl'));
+    const activities = createActivities(new Erp(), gateway, outbox);
+    const [waiting, paid] = [sampleInvoice(uniqueName('INV-WAIT')), sampleInvoice(uniqueName('INV-PAID'))];
+    const waitingHandle = env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(waiting.id));
+    const paidHandle = env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(paid.id));
+
+    // The old code: one invoice is approved and paid, the other waits for approval.
+    const oldWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.v1, activities });
+    await oldWorker.runUntil(async () => {
+      await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: paidHandle.workflowId, args: [paid], ...invoiceMetadata(paid) });
+      await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: waitingHandle.workflowId, args: [waiting], ...invoiceMetadata(waiting) });
+      await waitFor(() => paidHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      await paidHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
+      await paidHandle.result();
+      await waitFor(() => waitingHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+    }); // the old worker is shut down here: the unsafe deploy
+
+    // The unsafe code takes over. It knows the waiting invoice only by its history, and replays it
+    // up to the wait: validateInvoice, then the approval timer, as the old code did. Approved now,
+    // the invoice goes on down the unsafe code's path.
+    const unsafeWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await bundleOnce(new URL('./workflows-unsafe.ts', import.meta.url)),
+      activities,
+    });
+    const [result, paidQuery] = await unsafeWorker.runUntil(async () => {
+      await waitingHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
+      const result = await waitingHandle.result();
+      // The paid invoice's history has processPayment right after the approval; this code
+      // schedules notifyCustomer there. A query replays the history, so it fails.
+      const paidQuery = await paidHandle.query(getInvoiceStatus).then(() => undefined, (err: unknown) => err);
+      return [result, paidQuery] as const;
+    });
+
+    // The waiting invoice: paid in full, each line once, and no workflow task ever failed on the way.
+    expect(result).toMatchObject({ state: 'PAID', linesPaid: 3, amountPaid: 268.49, decision: { approved: true, by: 'alice' } });
+    expect(result.payments.map((p) => [p.item, p.amount])).toEqual([['Laptop stand', 49.99], ['USB-C dock', 129], ['Ergonomic keyboard', 89.5]]);
+    expect(gateway.charges().filter((c) => c.idempotencyKey.startsWith(`${waitingHandle.workflowId}/`))).toHaveLength(3);
+    const events = (await waitingHandle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+    // What the unsafe path does differently: the customer hears before the money moves, although
+    // the invoice started on the old code and no patch marker says it should.
+    expect(await pathOf(waitingHandle)).toEqual({
+      activities: ['validateInvoice', 'notifyCustomer', 'processPayment', 'processPayment', 'processPayment'],
+      patchMarker: false,
+    });
+    expect(outbox.sent.map((n) => n.invoiceId)).toEqual([waiting.id]);
+    // The invoice paid on the old code is what the unsafe change breaks.
+    expect(String(paidQuery)).toMatch(/Nondeterminism error: Activity type of scheduled event 'processPayment' does not match activity type of activity command 'notifyCustomer'/);
   });
 });
 

@@ -1,6 +1,7 @@
 // DO NOT SHIP: the same change as workflows.ts, made the tempting way, without patched().
-// Only the test bundles this file, to prove that replaying an old approved invoice against it
-// fails with a non-determinism error. Everything else is as in workflows.ts.
+// The test bundles it to prove that replaying an old approved invoice against it fails with a
+// non-determinism error, and that an invoice still waiting survives it; `worker.ts --workflows
+// workflows-unsafe.ts` runs it to see both by hand. Everything else is as in workflows.ts.
 import {
   ActivityFailure,
   ApplicationFailure,
