@@ -8,13 +8,13 @@
 //   --ledger-file F      (or LEDGER_FILE)        where the gateway's ledger lives (default .temporal/ledger-08.jsonl)
 //   --payment-delay-ms N (or PAYMENT_DELAY_MS)   how long one charge takes (default 2000)
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { REPO_ROOT } from '../../shared/binaries.js';
 import { log, runMain } from '../../shared/log.js';
 import { Erp, simulationFromEnv } from '../../shared/simulated-systems.js';
+import { workflowBundle } from '../../shared/worker.js';
 import { createActivities, Outbox } from './activities.js';
 import { LedgerGateway } from './ledger.js';
 import { TASK_QUEUE } from './workflows.js';
@@ -62,7 +62,10 @@ runMain(async () => {
       // default, 1 s here, so a crash costs a learner seconds. (A task its worker is too busy to pick
       // up within 1 s is merely handed on: any worker replays the history and carries on.)
       stickyQueueScheduleToStartTimeout: '1 second',
-      workflowsPath: fileURLToPath(new URL(`./${workflowsFile}`, import.meta.url)), // bundled for the workflow sandbox
+      // As in step 06: workers get killed and restarted, and bundling the workflow code at each start costs
+      // seconds before the first poll. So it is bundled once per version of the code
+      // (bundleWorkflowCode, kept in .temporal/bundles/ by shared/worker.ts): a restart loads it.
+      workflowBundle: await workflowBundle(new URL(`./${workflowsFile}`, import.meta.url)),
       activities: createActivities(new Erp(simulationFromEnv()), gateway, outbox),
     });
     log('worker', `running ${workflowsFile}, polling task queue "${TASK_QUEUE}"; Ctrl-C to stop`);
