@@ -1,6 +1,7 @@
 /**
- * Workers for the scripts (demo, benchmark) and a bundle cache for the tests. The steps write
- * their own `Worker.create`: that is the lesson; this is only what saves time around it.
+ * Workers for the scripts (demo, benchmark) and a bundle cache for the tests and for the workers
+ * of steps 06-08, which are killed and restarted. The steps write their own `Worker.create`: that
+ * is the lesson; this is only what saves time around it.
  *
  * @module
  */
