@@ -8,6 +8,11 @@ const practiceRequested = process.argv
   .slice(2)
   .some((arg) => !arg.startsWith('-') && relative(process.cwd(), resolve(arg)).split(sep)[0] === 'practice');
 
+// Node.js keeps the compiled code of every module it loads here, for the next process: a test
+// file starts several MCP servers, workers and clients, and each loads the same MCP SDK, Temporal
+// client and zod. Set before the test processes start, so they and their children inherit it.
+process.env.NODE_COMPILE_CACHE ??= resolve('.temporal', 'compile-cache');
+
 export default defineConfig({
   test: {
     include: ['tutorials/**/*.test.ts', 'scripts/**/*.test.ts', ...(practiceRequested ? ['practice/**/*.test.ts'] : [])],
