@@ -79,8 +79,10 @@ export function uniqueName(prefix: string): string {
  * 50 ms, then a little later each time, up to every 400 ms: a quick change is seen at once, and a
  * long wait (a server restarting, a payment in progress) does not keep a worker busy answering.
  * `everyMs` asks at a fixed pace instead, for a wait that must catch a moment (a crash mid-payment).
+ * 30 s by default: a wait that is met returns at once, and `npm test` runs every file at once on a
+ * laptop's two cores, where a step that takes a second alone can take ten.
  */
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000, everyMs?: number): Promise<T> {
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, everyMs?: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let pause = everyMs ?? 50; ; pause = everyMs ?? Math.min(400, pause * 1.5)) {
     const value = await read();

@@ -324,12 +324,14 @@ describe.concurrent('05-mcp-server', () => {
       await Promise.all([stateBecomes(waiting.id, 'AWAITING_APPROVAL'), stateBecomes(rejected.id, 'AWAITING_APPROVAL')]);
       await mcp.call('reject_invoice', { invoice_id: rejected.id, rejected_by: 'bob', reason: 'not ordered' });
       await stateBecomes(rejected.id, 'REJECTED');
-      // Visibility (the list) is eventually consistent: give it a moment to see the new invoices.
+      // Visibility (the list) is eventually consistent: give it a moment to see the new invoices. And
+      // the list asks every invoice of this file for its state: 30 s, as stateBecomes gives, for a
+      // machine running every test file at once.
       const list = (state: InvoiceState) => async () => structured(await mcp.call('list_invoices', { state, limit: 100 })).invoices as { invoiceId: string; state: string }[];
-      const awaiting = await waitFor(list('AWAITING_APPROVAL'), (invoices) => invoices.some((i) => i.invoiceId === waiting.id));
+      const awaiting = await waitFor(list('AWAITING_APPROVAL'), (invoices) => invoices.some((i) => i.invoiceId === waiting.id), 30_000);
       expect(awaiting.every((i) => i.state === 'AWAITING_APPROVAL')).toBe(true);
       expect(awaiting.map((i) => i.invoiceId)).not.toContain(rejected.id);
-      const rejectedOnes = await waitFor(list('REJECTED'), (invoices) => invoices.some((i) => i.invoiceId === rejected.id));
+      const rejectedOnes = await waitFor(list('REJECTED'), (invoices) => invoices.some((i) => i.invoiceId === rejected.id), 30_000);
       expect(rejectedOnes.map((i) => i.invoiceId)).not.toContain(waiting.id);
     });
   });
