@@ -9,7 +9,7 @@ import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { Worker, type ReplayResult } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../shared/binaries.js';
-import { bundleOnce, uniqueName } from '../shared/testing.js';
+import { bundleOnce } from '../shared/testing.js';
 
 const TUTORIALS = join(REPO_ROOT, 'tutorials');
 
@@ -53,7 +53,8 @@ beforeAll(async () => {
   // Bundling takes 2-4 s per workflows file, replaying a history a few ms: so one bundle holds
   // every step's workflows.ts, each step's workflow exported under its own name, and each history
   // names that export as its workflow type. The code replayed is each step's own, unchanged.
-  entryDir = join(REPO_ROOT, '.temporal', uniqueName('replay'));
+  // A fixed folder: the bundle cache is keyed by its name and content, so the next run reuses it.
+  entryDir = join(REPO_ROOT, '.temporal', 'replay-fixtures');
   mkdirSync(entryDir, { recursive: true });
   const entry = join(entryDir, 'workflows.ts');
   const exports = new Map(fixtures.map((f) => [exportName(f), f]));

@@ -172,7 +172,9 @@ describe.concurrent('07-mcp-native', () => {
     const invoice = newInvoice();
     const started = Date.now();
     const submitted = await call(client, 'process_invoice', invoice);
-    expect(Date.now() - started).toBeLessThan(3_000); // not held until the invoice is paid
+    // Not held until the invoice is paid, which would be never (nobody has approved it): it answers while
+    // the invoice is still VALIDATING. The bound leaves room for a machine running every test at once.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(structured(submitted)).toMatchObject({ invoiceId: invoice.id, state: 'VALIDATING', taskId: invoiceWorkflowId(invoice.id) });
     await stateBecomes(client, invoice.id, 'AWAITING_APPROVAL');
     await call(client, 'reject_invoice', { invoice_id: invoice.id, rejected_by: 'bob', reason: 'duplicate' });
@@ -393,7 +395,7 @@ describe.concurrent('07-mcp-native', () => {
       new Promise((resolve) => setTimeout(resolve, 500)).then(() => call(client, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'heidi' })),
     ]);
     expect(structured(changed)).toMatchObject({ changed: true, waitedInState: 'AWAITING_APPROVAL' });
-    expect(Date.now() - early).toBeLessThan(5_000);
+    expect(Date.now() - early).toBeLessThan(20_000); // the change ended it, not its 50 s bound
   });
   // #endregion test-progress
 
