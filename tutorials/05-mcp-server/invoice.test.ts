@@ -53,38 +53,54 @@ async function workflowExists(invoiceId: string): Promise<boolean> {
   }
 }
 
-// The tests are independent (each uses its own invoices), so they run side by side. The slowest,
-// which waits 21 s with no worker, has a group of its own that starts at once, while the other
-// group starts its Temporal server, worker and MCP server.
+// The tests are independent (each uses its own invoices), so they run side by side. The two below
+// need a Temporal of their own (one down at first, one with no worker), so they have a group of
+// their own that starts at once, while the other group starts its Temporal server, worker and MCP
+// server; the slowest, which waits 21 s with no worker, sets the pace of the whole file.
 describe.concurrent('05-mcp-server when Temporal or the worker is missing', () => {
-  it('says Temporal is unreachable, recovers by itself once it is back, then says no worker is polling, also after 20 s', { timeout: 90_000 }, async () => {
+  /** Calls a tool and measures how long the answer took. */
+  async function timed(session: McpSession, tool: string, args: Record<string, unknown>) {
+    const started = Date.now();
+    const result = await session.call(tool, args);
+    return { result, ms: Date.now() - started };
+  }
+
+  it('says Temporal is unreachable, and recovers by itself once it is back', async () => {
     const port = await freePort();
     const lonely = await spawnMcpServer(SERVER, { env: { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }, stderr: 'ignore' });
     let later: TestWorkflowEnvironment | undefined;
-    const timed = async (tool: string, args: Record<string, unknown>) => {
-      const started = Date.now();
-      const result = await lonely.call(tool, args);
-      return { result, ms: Date.now() - started };
-    };
     try {
-      const down = await timed('get_invoice_status', { invoice_id: 'INV-1' });
+      const down = await timed(lonely, 'get_invoice_status', { invoice_id: 'INV-1' });
       expect(down.ms).toBeLessThan(8_000);
       expectToolError(down.result, new RegExp(`Cannot reach Temporal at 127\\.0\\.0\\.1:${port}.*temporal server start-dev`));
 
-      later = await startDevServerEnv({ port }); // Temporal comes back on the same address, with no worker
+      later = await startDevServerEnv({ port }); // Temporal comes back on the same address
       const invoice = newInvoice();
       const back = await lonely.call('process_invoice', invoice);
       expect(back.isError, resultText(back)).toBeFalsy();
       expect(structured(back).invoiceId).toBe(invoice.id);
+    } finally {
+      await lonely.close();
+      await later?.teardown();
+    }
+  });
 
-      // No worker polls invoices-05 on this server: every tool that needs one says so, and what to run,
-      // within its deadline; Temporal's own answers change after about 20 s, ours must not.
+  it('says no worker is polling, at once and still after 20 s, and a refused approval is never sent', { timeout: 90_000 }, async () => {
+    const alone = await startDevServerEnv(); // a Temporal where no worker polls invoices-05
+    const lonely = await spawnMcpServer(SERVER, { env: { TEMPORAL_ADDRESS: alone.address }, stderr: 'ignore' });
+    try {
+      const invoice = newInvoice();
+      const submitted = await lonely.call('process_invoice', invoice);
+      expect(submitted.isError, resultText(submitted)).toBeFalsy();
+
+      // Every tool that needs a worker says so, and what to run, within its deadline; Temporal's own
+      // answers change after about 20 s, ours must not.
       const noWorker = /No worker is polling task queue "invoices-05".*npx tsx tutorials\/05-mcp-server\/worker\.ts/;
       for (const when of ['at once', 'after 21 s']) {
         if (when !== 'at once') await new Promise((resolve) => setTimeout(resolve, 21_000));
         const answers = await Promise.all([
-          timed('get_invoice_status', { invoice_id: invoice.id }),
-          timed('approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' }),
+          timed(lonely, 'get_invoice_status', { invoice_id: invoice.id }),
+          timed(lonely, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' }),
         ]);
         for (const { result, ms } of answers) {
           expectToolError(result, noWorker);
@@ -94,7 +110,7 @@ describe.concurrent('05-mcp-server when Temporal or the worker is missing', () =
 
       // The refused approval was never sent: once a worker runs, the invoice is still undecided.
       const worker = await Worker.create({
-        connection: later.nativeConnection,
+        connection: alone.nativeConnection,
         taskQueue: TASK_QUEUE,
         workflowBundle: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
         activities: createActivities(new Erp(), gateway),
@@ -107,7 +123,7 @@ describe.concurrent('05-mcp-server when Temporal or the worker is missing', () =
       expect(chargesOf(invoice.id)).toHaveLength(0);
     } finally {
       await lonely.close();
-      await later?.teardown();
+      await alone.teardown();
     }
   });
 });
