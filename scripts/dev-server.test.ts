@@ -53,7 +53,12 @@ describe('shared/dev-server', () => {
   it('gives up with one line: what failed, the command to run by hand, and the log holding the details', async () => {
     const port = await freePort();
     await holdPort(port);
-    const failure = await startDevServer({ port, attempts: 2 }).catch((err: unknown) => err);
+    const retries: string[] = []; // the retry's line goes here, not into the test output
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (retries.push(String(chunk)), true));
+    const failure = await startDevServer({ port, attempts: 2 })
+      .catch((err: unknown) => err)
+      .finally(() => stderr.mockRestore());
+    expect(retries.join('')).toMatch(/a port it needed was taken .*starting it again on fresh ports \(try 2 of 2\)/);
     expect(failure).toBeInstanceOf(DevServerStartError);
     const { message, logFile } = failure as DevServerStartError;
     expect(message).not.toContain('\n');
@@ -66,11 +71,12 @@ describe('shared/dev-server', () => {
 
   it('onFreePort tries another port when a start fails', async () => {
     const tried: number[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const result = await onFreePort(async (port) => {
       tried.push(port);
       if (tried.length === 1) throw new Error('bind: address already in use');
       return 'started';
-    });
+    }).finally(() => stderr.mockRestore());
     expect(result).toBe('started');
     expect(tried).toHaveLength(2);
     expect(tried[1]).not.toBe(tried[0]);
