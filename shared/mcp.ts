@@ -66,12 +66,15 @@ export interface HttpEndpoint {
  * - browsers from other origins refused;
  * - off loopback, a bearer token (`MCP_AUTH_TOKEN`) required, compared in constant time.
  *
+ * With `oauth: true` (step 11) there is no static token: the step's server verifies OAuth access
+ * tokens on its own routes, so serving off loopback is allowed and MCP_AUTH_TOKEN is ignored.
+ *
  * @throws Error when asked to serve off loopback without a token.
  */
-export function createHttpApp(options: ServeOptions): Express {
+export function createHttpApp(options: ServeOptions, auth: { oauth?: boolean } = {}): Express {
   const onLoopback = LOOPBACK.includes(options.host);
-  const token = process.env[AUTH_TOKEN_VAR];
-  if (!onLoopback && !token) {
+  const token = auth.oauth ? undefined : process.env[AUTH_TOKEN_VAR];
+  if (!onLoopback && !token && !auth.oauth) {
     throw new Error(
       `Refusing to serve on ${options.host} without a bearer token: anyone on that network could approve payments. ` +
         `Set ${AUTH_TOKEN_VAR}, or leave --host at 127.0.0.1.`,
