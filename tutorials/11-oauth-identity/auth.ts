@@ -93,7 +93,7 @@ export function createTokenVerifier(settings: AuthSettings, jwksUri: string): OA
       return {
         token,
         clientId: String(payload.client_id ?? payload.azp ?? ''),
-        scopes: typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scp) ? payload.scp.map(String) : [],
+        scopes: scopesOf(payload),
         expiresAt: payload.exp,
         resource: new URL(settings.audience),
         extra: { claims: payload },
@@ -102,6 +102,12 @@ export function createTokenVerifier(settings: AuthSettings, jwksUri: string): OA
   };
 }
 // #endregion verifier
+
+/** The granted scopes: `scope` (RFC 9068), or Entra ID's `scp`; space-separated, or a list. */
+function scopesOf(payload: JWTPayload): string[] {
+  const value = payload.scope ?? payload.scp;
+  return Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
+}
 
 // #region protect
 /**
@@ -135,6 +141,7 @@ export async function protectResource(app: Express, settings: AuthSettings): Pro
  * roles claims (how to call them, what they may approve). This, not a tool argument, is who decides.
  */
 export function personFromAuth(authInfo: AuthInfo, settings: Pick<AuthSettings, 'rolesClaim' | 'nameClaim'>): Person {
+  // #exercise person-from-claims "Part C: the person from the token"
   const claims = (authInfo.extra?.claims ?? {}) as JWTPayload;
   const roles = claimAt(claims, settings.rolesClaim);
   const name = claimAt(claims, settings.nameClaim);
@@ -144,6 +151,7 @@ export function personFromAuth(authInfo: AuthInfo, settings: Pick<AuthSettings, 
     name: typeof name === 'string' && name ? name : String(claims.sub),
     roles: Array.isArray(roles) ? roles.map(String) : typeof roles === 'string' ? roles.split(' ') : [],
   };
+  // #endexercise
 }
 // #endregion person-from-token
 
