@@ -264,7 +264,7 @@ async function cli(login: string, args: string[]): Promise<{ code: number | null
 }
 
 describe('11-oauth-identity: every path meets the same rules', () => {
-  it('Part A, Part B: proof 5: the CLI client, signed in by the browser flow, gets the refusals the tool gets', async () => {
+  it('Part A, Part B, Part C: proof 5: the CLI client, signed in by the browser flow, gets the refusals the tool gets', async () => {
     // bob submits through the tool (as proof 1 did), then approves, and carol approves, through the CLI.
     const invoice = invoiceFor(12_000);
     const bob = await signedIn('bob');
