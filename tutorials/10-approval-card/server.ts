@@ -1,6 +1,6 @@
-// The MCP server: step 06's, serving this step's task queue. Step 08: process_invoice starts each
-// invoice with a static summary and details, so the Temporal Web UI's workflow list reads
-// "Invoice INV-1001 · ACME Corp · 268.49" instead of a bare workflow id.
+// The MCP server: step 08's, serving this step's task queue. Step 10: on a host that renders MCP
+// Apps, review_invoice shows an approval card in the conversation, and a person decides there
+// (card.ts); every other host gets step 08's tools, unchanged.
 //
 //   npx tsx tutorials/10-approval-card/server.ts                      # stdio: what Claude Desktop launches
 //   npx tsx tutorials/10-approval-card/server.ts --http --port 3000   # Streamable HTTP on 127.0.0.1
@@ -27,6 +27,7 @@ import { askWorker, NoWorkerError, TemporalUnreachableError } from '../../shared
 import { InvoiceSchema, invoiceWorkflowId } from '../../shared/invoice.js';
 import { isEntryPoint, log, runMain } from '../../shared/log.js';
 import { createHttpApp, listenHttp, parseServeArgs } from '../../shared/mcp.js';
+import { registerApprovalCard } from './card.js';
 import {
   approveInvoice,
   DEFAULT_APPROVAL_TIMEOUT,
@@ -128,7 +129,7 @@ function reply<T extends Record<string, unknown>>(value: T): CallToolResult {
 
 const link = (invoiceId: string) => workflowUrl(invoiceWorkflowId(invoiceId));
 
-/** Builds the MCP server with its five tools. Cheap: over HTTP, each request gets its own. */
+/** Builds the MCP server with its five tools (and the card's, see card.ts). Cheap: over HTTP, each request gets its own. */
 export function createServer(): McpServer {
   const server = new McpServer(
     { name: 'invoice-approvals', version: '1.0.0' },
@@ -207,7 +208,7 @@ export function createServer(): McpServer {
 
   // #region decisions
   // #region approve-invoice
-  server.registerTool(
+  const approveTool = server.registerTool(
     'approve_invoice',
     {
       title: 'Approve an invoice (it will be paid)',
@@ -236,7 +237,7 @@ export function createServer(): McpServer {
   );
   // #endregion approve-invoice
 
-  server.registerTool(
+  const rejectTool = server.registerTool(
     'reject_invoice',
     {
       title: 'Reject an invoice (nothing will be paid)',
@@ -280,11 +281,7 @@ export function createServer(): McpServer {
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ invoice_id }) => {
-      const status = await withTemporal(invoice_id, async (client) => {
-        const handle = client.workflow.getHandle(invoiceWorkflowId(invoice_id));
-        const [description, status] = await Promise.all([handle.describe(), askWorker(client, WORKER, () => handle.query(getInvoiceStatus))]);
-        return { ...status, workflowId: handle.workflowId, executionStatus: description.status.name };
-      });
+      const status = await withTemporal(invoice_id, (client) => readStatus(client, invoice_id));
       return reply({ ...status, webUiUrl: link(invoice_id) });
     },
   );
@@ -342,7 +339,17 @@ export function createServer(): McpServer {
   );
   // #endregion read-tools
 
+  // Step 10: the approval card and the tools only it calls, for hosts that render MCP Apps.
+  registerApprovalCard(server, { withTemporal, decide, readStatus }, [approveTool, rejectTool]);
+
   return server;
+}
+
+/** The invoice's own status, and Temporal's view of its workflow. */
+async function readStatus(client: Client, invoiceId: string) {
+  const handle = client.workflow.getHandle(invoiceWorkflowId(invoiceId));
+  const [description, status] = await Promise.all([handle.describe(), askWorker(client, WORKER, () => handle.query(getInvoiceStatus))]);
+  return { ...status, workflowId: handle.workflowId, executionStatus: description.status.name };
 }
 
 // #region decide
