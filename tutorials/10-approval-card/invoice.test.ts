@@ -6,8 +6,8 @@
 //   3. The card shows the invoice from a real review_invoice result; Approve sends the Update, and
 //      the card shows PAID once the workflow has paid.
 //   4. Reject with a reason: the card shows REJECTED, and nothing is paid.
-//   5. A click in a card left stale after another person decided: the card shows the workflow's
-//      refusal, and nothing changes.
+//   5. A click in a card left stale after another person approved: the card shows the workflow's
+//      refusal, and nothing changes (paid once).
 // Without Chrome/Chromium the browser proofs say so and are skipped, except in CI, where they fail.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities, Outbox } from './activities.js';
 import { CARD_TOOLS } from './card.js';
 import { LedgerGateway } from './ledger.js';
+import { cardHtml } from './view/build.js';
 import { connectClient, openTestHost, type TestHost } from './test-host/index.js';
 import { getInvoiceStatus, TASK_QUEUE } from './workflows.js';
 
@@ -42,7 +43,8 @@ const clients: McpClient[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-10-'));
-  const [server, workflowBundle] = await Promise.all([startDevServer(), bundleOnce(new URL('./workflows.ts', import.meta.url))]);
+  // The dev server starts while the workflows and the card are bundled.
+  const [server, workflowBundle] = await Promise.all([startDevServer(), bundleOnce(new URL('./workflows.ts', import.meta.url)), cardHtml()]);
   temporal = server;
   // server.ts reads where Temporal is when it loads, as it does when Claude Desktop starts it.
   process.env.TEMPORAL_ADDRESS = temporal.address;
@@ -83,7 +85,7 @@ describe('10-approval-card: what each client is offered', () => {
     expect((await plain.listTools()).tools.map((t) => t.name)).toEqual(STEP_08_TOOLS);
   });
 
-  it('proof 2: the host hands the model review_invoice, not the card tools nor approve/reject', async () => {
+  it('Part A: proof 2: the host hands the model review_invoice, not the card tools nor approve/reject', async () => {
     const host = await client(true);
     const tools = (await host.listTools()).tools;
     // The server lists the card's tools, marked for the app only; the host leaves them out for the model.
@@ -139,7 +141,7 @@ describe.skipIf(!browserPath && !process.env.CI)('10-approval-card: the card in 
     expect(host.consoleErrors).toEqual([]); // under the card's CSP: nothing refused, no eval, no network
   });
 
-  it('proof 4: Reject with a reason: the card shows REJECTED and nothing is paid', async () => {
+  it('Part A, Part B: proof 4: Reject with a reason: the card shows REJECTED and nothing is paid', async () => {
     const id = await submitted();
     const card = await host.showCard('review_invoice', { invoice_id: id });
     await shows(card, 'state', /^AWAITING_APPROVAL$/);
@@ -160,23 +162,23 @@ describe.skipIf(!browserPath && !process.env.CI)('10-approval-card: the card in 
     host.holdReads = true; // my card refreshes no more, as on a slow network: it still offers Approve
     try {
       await theirs.locator('#name').fill('bob');
-      await theirs.locator('#reason').fill('Duplicate');
-      await theirs.locator('#reject').click();
-      await shows(theirs, 'state', /^REJECTED$/);
+      await theirs.locator('#approve').click();
+      await shows(theirs, 'decision', /^Approved by bob/);
 
       expect(await text(mine, 'state')).toBe('AWAITING_APPROVAL');
       await mine.locator('#name').fill('alice');
       await mine.locator('#approve').click();
       // The workflow's words, not the card's guess: the click reached the server and was refused.
-      await shows(mine, 'message', /rejected by bob/);
+      await shows(mine, 'message', /approved by bob/);
       expect(await text(mine, 'decision')).toBe('');
     } finally {
       host.holdReads = false;
     }
-    await shows(mine, 'state', /^REJECTED$/); // and the card catches up with the truth
-    await shows(mine, 'decision', /^Rejected \(Duplicate\) by bob/);
+    await shows(mine, 'state', /^PAID$/); // and the card catches up with the truth
+    await shows(mine, 'decision', /^Approved by bob/);
     const status = await env.client.workflow.getHandle(invoiceWorkflowId(id)).query(getInvoiceStatus);
-    expect(status).toMatchObject({ state: 'REJECTED', amountPaid: 0, decision: { approved: false, by: 'bob' } });
-    expect(charges(id)).toEqual([]);
+    expect(status).toMatchObject({ state: 'PAID', amountPaid: 268.49, decision: { approved: true, by: 'bob' } });
+    expect(charges(id)).toHaveLength(3); // paid once, not twice
+    expect(host.appCalls.filter((c) => c === 'card_approve_invoice').length).toBeGreaterThanOrEqual(3); // proof 3's, bob's and mine
   });
 });
