@@ -9,6 +9,8 @@
  *    - step 05: an invoice approved through the `approveInvoice` Update, then paid;
  *    - step 06: its `worker.ts` as two processes; the one running a payment is killed with SIGKILL,
  *      and the other takes the payment over after the heartbeat timeout;
+ *    - step 10: an invoice awaiting approval, shown by `review_invoice` as its approval card, in
+ *      the step's test host (ext-apps' AppBridge), light and dark: 10-card-light.png, 10-card-dark.png;
  * 3. opens each workflow's page in headless Chrome/Chromium (1280 px wide, UTC) and writes
  *    docs/images/01-retrying-payment.png, 04-pending-timer.png, 05-update-accepted.png,
  *    05-paid-timeline.png and 06-heartbeat-timeout.png;
@@ -50,6 +52,10 @@ import { createActivities as step04Activities } from '../tutorials/04-durable-ti
 import * as step05 from '../tutorials/05-mcp-server/workflows.js';
 import { createActivities as step05Activities } from '../tutorials/05-mcp-server/activities.js';
 import * as step06 from '../tutorials/06-durability-demo/workflows.js';
+import * as step10 from '../tutorials/10-approval-card/workflows.js';
+import { createActivities as step10Activities, Outbox as Outbox10 } from '../tutorials/10-approval-card/activities.js';
+import { LedgerGateway as LedgerGateway10 } from '../tutorials/10-approval-card/ledger.js';
+import { connectClient, openTestHost } from '../tutorials/10-approval-card/test-host/index.js';
 
 const IMAGES_DIR = join(REPO_ROOT, 'docs', 'images');
 const NAMESPACE = 'default';
@@ -101,6 +107,11 @@ runMain(async () => {
         activities: step05Activities(new Erp(), new PaymentGateway()),
         taskQueue: step05.TASK_QUEUE,
       }),
+      createWorker(env.nativeConnection, NAMESPACE, {
+        workflowsPath: new URL('../tutorials/10-approval-card/workflows.ts', import.meta.url),
+        activities: step10Activities(new Erp(), new LedgerGateway10(join(ledgerDir, 'ledger-10.jsonl')), new Outbox10()),
+        taskQueue: step10.TASK_QUEUE,
+      }),
     ]);
     // The scenes run side by side; the camera takes one picture at a time.
     const scenes = Promise.all([
@@ -108,6 +119,7 @@ runMain(async () => {
       pendingTimer(env.client, camera),
       updateAndPaid(env.client, camera),
       step06Workers.then((step06) => workerCrash(env.client, camera, step06)),
+      approvalCard(env.client, browser, port),
     ]);
     await runWorkersUntil(workers, scenes);
     const written = (await scenes).flat();
@@ -228,6 +240,36 @@ async function workerCrash(client: Client, camera: Camera, workers: ScriptProces
       ready: (page) => page.getByText(/heartbeat/i).first().waitFor(),
     }),
   ];
+}
+
+/** Step 10: the approval card of an invoice awaiting approval, as a host shows it, light and dark. */
+async function approvalCard(client: Client, browser: Browser, port: number): Promise<string[]> {
+  // server.ts reads where Temporal is when it loads, so it is loaded once that is known.
+  process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+  process.env.TEMPORAL_NAMESPACE = NAMESPACE;
+  const { createServer } = await import('../tutorials/10-approval-card/server.js');
+  const mcp = await connectClient(createServer(), true);
+  try {
+    const invoice = sampleInvoice('INV-10001');
+    await mcp.callTool({ name: 'process_invoice', arguments: invoice });
+    await waitFor(() => client.workflow.getHandle('invoice-INV-10001').query(step10.getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', 60_000);
+    const written: string[] = [];
+    for (const theme of ['light', 'dark'] as const) {
+      const host = await openTestHost(browser, mcp);
+      const card = await host.showCard('review_invoice', { invoice_id: invoice.id }, theme);
+      await card.locator('#deadline').getByText('Decide within').waitFor({ timeout: 30_000 });
+      await card.locator('#name').fill('Alice');
+      const path = join(IMAGES_DIR, `10-card-${theme}.png`);
+      await host.page.screenshot({ path });
+      shrink(path);
+      log('screenshots', `10-card-${theme}.png: the approval card of ${invoice.id}, ${theme}`);
+      written.push(path);
+      await host.page.context().close();
+    }
+    return written;
+  } finally {
+    await mcp.close();
+  }
 }
 
 /** Runs the in-process workers until `scenes` settles; they shut down cleanly either way. */

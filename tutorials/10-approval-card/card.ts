@@ -66,11 +66,14 @@ function reply<T extends object>(value: T, text: string = JSON.stringify(value, 
  */
 export function registerApprovalCard(server: McpServer, temporal: Temporal, modelDecisions: RegisteredTool[]): void {
   const { withTemporal, decide, readStatus } = temporal;
+  /** Everything of the card: hidden until the client says it renders MCP Apps (see "capability" below). */
+  const cardParts: { enable(): void; disable(): void }[] = [];
 
   // #region resource
   const resource = registerAppResource(server, 'Invoice approval card', CARD_URI, { description: 'Approve or reject an invoice with a click.', _meta: { ui: CARD_META } }, async () => ({
     contents: [{ uri: CARD_URI, mimeType: RESOURCE_MIME_TYPE, text: await cardHtml(), _meta: { ui: CARD_META } }],
   }));
+  cardParts.push(resource);
   // #endregion resource
 
   // #region review-invoice
@@ -100,6 +103,7 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
       );
     },
   );
+  cardParts.push(review);
   // #endregion review-invoice
 
   // #region app-only-tools
@@ -118,6 +122,7 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
     },
     async ({ invoice_id }) => reply({ status: await withTemporal(invoice_id, (client) => readStatus(client, invoice_id)) }),
   );
+  cardParts.push(read);
 
   const approve = registerAppTool(
     server,
@@ -141,6 +146,7 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
       return reply({ decision: result.decision, status });
     },
   );
+  cardParts.push(approve);
 
   // #exercise reject-tool "Part A: the card's reject tool"
   const reject = registerAppTool(
@@ -163,6 +169,7 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
       return reply({ decision: result.decision, status });
     },
   );
+  cardParts.push(reject);
   // #endexercise
   // #endregion app-only-tools
 
@@ -170,7 +177,6 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
   // Hidden until the client says, in its initialize request, that it renders MCP Apps. Over
   // stdio that is one client for the life of the process. (A stateless HTTP server builds a
   // server per request and never sees the capabilities after initialize: there, step 08's tools.)
-  const cardParts = [resource, review, read, approve, reject];
   for (const part of cardParts) part.disable();
   server.server.oninitialized = () => {
     const ui = getUiCapability(server.server.getClientCapabilities());

@@ -34,13 +34,17 @@ window.showCard = async (card) => {
   iframe.id = card.id;
   // Scripts, and nothing else: no same-origin access to this page, no forms, no popups.
   iframe.sandbox.add('allow-scripts');
-  iframe.style.cssText = 'width: 560px; height: 480px; border: 1px solid #8884; border-radius: 8px; display: block; margin: 12px;';
+  iframe.style.cssText = 'width: 560px; height: 360px; border: 1px solid #8884; border-radius: 8px; display: block; margin: 12px;';
   iframe.srcdoc = card.html;
   document.body.append(iframe);
 
   const bridge = new AppBridge(null, { name: 'invoice-test-host', version: '1.0.0' }, { serverTools: {}, logging: {} }, {
     hostContext: { theme: card.theme, styles: { variables: STYLES[card.theme] as never }, locale: 'en-US', timeZone: 'UTC', displayMode: 'inline', platform: 'web' },
   });
+  // The card says how tall it is (App's autoResize); a host sizes the frame to it.
+  bridge.onsizechange = ({ height }) => {
+    if (height) iframe.style.height = `${height}px`;
+  };
   // The card's calls go to the server through Node; the host decides nothing itself.
   bridge.oncalltool = (params) => window.hostCallTool(params);
   const initialized = new Promise<void>((resolve) => (bridge.oninitialized = () => resolve()));
