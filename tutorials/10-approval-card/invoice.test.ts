@@ -39,6 +39,7 @@ let worker: Worker;
 let running: Promise<void>;
 let dir: string;
 let createServer: typeof import('./server.js').createServer;
+let saved: { address?: string; namespace?: string } = {};
 const clients: McpClient[] = [];
 
 beforeAll(async () => {
@@ -47,6 +48,7 @@ beforeAll(async () => {
   const [server, workflowBundle] = await Promise.all([startDevServer(), bundleOnce(new URL('./workflows.ts', import.meta.url)), cardHtml()]);
   temporal = server;
   // server.ts reads where Temporal is when it loads, as it does when Claude Desktop starts it.
+  saved = { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE };
   process.env.TEMPORAL_ADDRESS = temporal.address;
   process.env.TEMPORAL_NAMESPACE = 'default';
   ({ createServer } = await import('./server.js'));
@@ -68,6 +70,11 @@ afterAll(async () => {
   await env?.teardown();
   await temporal?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
+  // Other test files may share this process: leave its environment as it was.
+  for (const [name, value] of [['TEMPORAL_ADDRESS', saved.address], ['TEMPORAL_NAMESPACE', saved.namespace]] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 });
 
 /** An MCP client on a fresh server of the step; `apps`: it says it renders MCP Apps, as a host does. */
@@ -141,7 +148,7 @@ describe.skipIf(!browserPath && !process.env.CI)('10-approval-card: the card in 
     expect(host.consoleErrors).toEqual([]); // under the card's CSP: nothing refused, no eval, no network
   });
 
-  it('Part A, Part B: proof 4: Reject with a reason: the card shows REJECTED and nothing is paid', async () => {
+  it('Part A, Part B, Part C: proof 4: Reject with a reason: the card shows REJECTED and nothing is paid', async () => {
     const id = await submitted();
     const card = await host.showCard('review_invoice', { invoice_id: id });
     await shows(card, 'state', /^AWAITING_APPROVAL$/);

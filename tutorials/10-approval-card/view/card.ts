@@ -114,7 +114,9 @@ function showStatus(next: CardInvoice['status']): void {
   state.textContent = next.state;
   state.dataset.state = next.state;
   const d = next.decision;
+  // #exercise decision-line "Part C: who decided, when, and why"
   $('decision').textContent = d ? `${d.approved ? 'Approved' : `Rejected (${d.reason})`} by ${d.by}, ${when(d.at)}` : '';
+  // #endexercise
   $<HTMLFormElement>('decide').hidden = d !== null || FINAL.includes(next.state);
   if (next.state === 'PAID') $('decision').textContent += ` · paid ${money(next.amountPaid)}`;
   tick();
