@@ -260,7 +260,8 @@ async function approvalCard(client: Client, browser: Browser, port: number): Pro
       await card.locator('#deadline').getByText('Decide within').waitFor({ timeout: 30_000 });
       await card.locator('#name').fill('Alice');
       const path = join(IMAGES_DIR, `10-card-${theme}.png`);
-      await host.page.screenshot({ path });
+      const box = await host.page.locator('iframe').boundingBox(); // the card and its margin, not the empty page below
+      await host.page.screenshot({ path, clip: box ? { x: 0, y: 0, width: box.x * 2 + box.width, height: box.y * 2 + box.height } : undefined });
       shrink(path);
       log('screenshots', `10-card-${theme}.png: the approval card of ${invoice.id}, ${theme}`);
       written.push(path);
