@@ -1,5 +1,6 @@
-// The client: one tool call of this step's MCP server per run, as an assistant would make it, to
-// play the deploy by hand. It launches server.ts over stdio, exactly as Claude Desktop does.
+// The client: one tool call of this step's MCP server per run, as an assistant would make it. It
+// launches server.ts over stdio, as Claude Desktop does, but does not announce MCP Apps, so it gets
+// step 08's tools: a decision from a terminal, which an open card shows within two seconds.
 //   npx tsx tutorials/10-approval-card/client.ts process INV-8001 [--customer ACME]   # submit the sample invoice
 //   npx tsx tutorials/10-approval-card/client.ts approve INV-8001 [--by alice]
 //   npx tsx tutorials/10-approval-card/client.ts status INV-8001
