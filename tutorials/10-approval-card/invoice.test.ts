@@ -166,7 +166,7 @@ describe.skipIf(!browserPath && !process.env.CI)('10-approval-card: the card in 
     const id = await submitted();
     const [mine, theirs] = [await host.showCard('review_invoice', { invoice_id: id }), await host.showCard('review_invoice', { invoice_id: id })];
     await shows(mine, 'state', /^AWAITING_APPROVAL$/);
-    host.holdReads = true; // my card refreshes no more, as on a slow network: it still offers Approve
+    await host.holdReads(); // my card refreshes no more, as on a slow network: it still offers Approve
     try {
       await theirs.locator('#name').fill('bob');
       await theirs.locator('#approve').click();
@@ -179,7 +179,7 @@ describe.skipIf(!browserPath && !process.env.CI)('10-approval-card: the card in 
       await shows(mine, 'message', /approved by bob/);
       expect(await text(mine, 'decision')).toBe('');
     } finally {
-      host.holdReads = false;
+      host.releaseReads();
     }
     await shows(mine, 'state', /^PAID$/); // and the card catches up with the truth
     await shows(mine, 'decision', /^Approved by bob/);

@@ -35,8 +35,10 @@ export interface TestHost {
   showCard(tool: string, args: Record<string, unknown>, theme?: 'light' | 'dark'): Promise<FrameLocator>;
   /** The card_* tools the cards called, in order. */
   readonly appCalls: string[];
-  /** While true, the cards' reads wait: a card left stale, as on a slow network. */
-  holdReads: boolean;
+  /** From now on the cards' reads wait, as on a slow network, leaving them stale; resolves once no read is under way. */
+  holdReads(): Promise<void>;
+  /** Lets the cards' reads through again. */
+  releaseReads(): void;
   /** Console errors of the page and its cards (a CSP violation shows up here). */
   readonly consoleErrors: string[];
 }
@@ -65,12 +67,18 @@ export async function openTestHost(browser: Browser, client: Client): Promise<Te
   let tools: Tool[] | undefined;
   const allTools = async () => (tools ??= (await client.listTools()).tools);
   let cards = 0;
+  let holding = false;
+  let readsUnderWay = 0;
   const host: TestHost = {
     page,
     allTools,
     modelTools: async () => (await allTools()).filter((t) => !isToolVisibilityAppOnly(t)),
     appCalls: [],
-    holdReads: false,
+    async holdReads() {
+      holding = true;
+      while (readsUnderWay > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+    releaseReads: () => (holding = false),
     consoleErrors,
     async showCard(tool, args, theme = 'light') {
       const toolResult = (await client.callTool({ name: tool, arguments: args })) as CallToolResult;
@@ -91,8 +99,14 @@ export async function openTestHost(browser: Browser, client: Client): Promise<Te
     const visibility = (tool?._meta?.ui as { visibility?: string[] } | undefined)?.visibility;
     if (!tool || (visibility && !visibility.includes('app'))) return { isError: true, content: [{ type: 'text', text: `The card may not call ${params.name}.` }] };
     host.appCalls.push(params.name);
-    while (host.holdReads && params.name === 'card_get_invoice') await new Promise((resolve) => setTimeout(resolve, 100));
-    return client.callTool(params);
+    if (params.name !== 'card_get_invoice') return client.callTool(params);
+    while (holding) await new Promise((resolve) => setTimeout(resolve, 100));
+    readsUnderWay++;
+    try {
+      return await client.callTool(params);
+    } finally {
+      readsUnderWay--;
+    }
   });
   await page.setContent(`<!doctype html><html><body style="margin:0"><script>${await hostScript}</script></body></html>`);
   return host;
