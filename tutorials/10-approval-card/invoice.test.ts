@@ -103,6 +103,27 @@ describe('10-approval-card: what each client is offered', () => {
   });
 });
 
+/**
+ * Runs `code` in the first card's frame as the card's own script (an inline script it adds, on a
+ * later tick): code the test evaluates directly comes from the browser's devtools, which the CSP
+ * lets eval.
+ */
+function asCard(host: TestHost, code: string): Promise<unknown> {
+  const frame = host.page.frames().find((f) => f !== host.page.mainFrame())!;
+  return frame.evaluate(
+    (body) =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          const script = document.createElement('script');
+          script.textContent = `window.cardResult = (async () => { ${body} })();`;
+          document.body.append(script);
+          resolve((window as unknown as { cardResult: Promise<unknown> }).cardResult);
+        }),
+      ),
+    code,
+  );
+}
+
 describe.skipIf(!browserPath && !process.env.CI)('10-approval-card: the card in a real browser', () => {
   let browser: Browser;
   let host: TestHost;
@@ -146,6 +167,10 @@ describe.skipIf(!browserPath && !process.env.CI)('10-approval-card: the card in 
     expect(charges(id).map((c) => c.amount)).toEqual([49.99, 129, 89.5]);
     expect(host.appCalls).toContain('card_approve_invoice');
     expect(host.consoleErrors).toEqual([]); // under the card's CSP: nothing refused, no eval, no network
+    // And that CSP is in force in the card's frame: the card's own code could not eval, nor fetch.
+    expect(await asCard(host, `try { new Function('return 1')(); return 'eval ran'; } catch { return 'eval refused'; }`)).toBe('eval refused');
+    const refused = `new Promise((r) => { document.addEventListener('securitypolicyviolation', (e) => r(e.violatedDirective)); fetch('http://127.0.0.1:9/').catch(() => {}); })`;
+    expect(await asCard(host, `return ${refused};`)).toBe('connect-src');
   });
 
   it('Part A, Part B, Part C: proof 4: Reject with a reason: the card shows REJECTED and nothing is paid', async () => {
