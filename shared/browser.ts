@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { isExecutable } from './binaries.js';
 
 /** Quiet Chromium: without the background-networking flags it calls Google's services at once. */
 export const CHROMIUM_FLAGS = [
@@ -53,13 +53,4 @@ export function findBrowser(): string | undefined {
 /** Launches the browser at `executablePath` headless, with {@link CHROMIUM_FLAGS}. */
 export function launchBrowser(executablePath: string): Promise<Browser> {
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_FLAGS });
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
