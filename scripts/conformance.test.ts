@@ -10,6 +10,7 @@ import { createServer as server05 } from '../tutorials/05-mcp-server/server.js';
 import { createServer as server06 } from '../tutorials/06-durability-demo/server.js';
 import { createServer as server07 } from '../tutorials/07-mcp-native/server.js';
 import { createServer as server08 } from '../tutorials/08-versioning/server.js';
+import { createServer as server10 } from '../tutorials/10-approval-card/server.js';
 import { ALWAYS, chooseSteps, judge, selectScenarios, SERVER_STEPS, type Check } from './conformance.js';
 
 const applying = (capabilities: object) =>
@@ -38,6 +39,7 @@ describe('selectScenarios', () => {
     ['06', server06, []],
     ['07', () => server07({ connected: false }), ['resources-list']],
     ['08', server08, []],
+    ['10', server10, ['resources-list']], // the card's resource, listed once a client says it renders MCP Apps
   ])('step %s over HTTP: the five, plus %j', async (_step, createServer, extra) => {
     const server = createServer();
     const client = new Client({ name: 'conformance-test', version: '1.0.0' });
@@ -81,10 +83,11 @@ describe('chooseSteps', () => {
       '06-durability-demo',
       '08-versioning',
     ]);
+    expect(chooseSteps(['10', 'tutorials/10-approval-card'])).toEqual(['10-approval-card', '10-approval-card']);
   });
 
   it('refuses a step without an MCP server', () => {
-    expect(() => chooseSteps(['03'])).toThrow(/not a step with an MCP server; choose from 05, 06, 07, 08/);
+    expect(() => chooseSteps(['03'])).toThrow(/not a step with an MCP server; choose from 05, 06, 07, 08, 10/);
     expect(() => chooseSteps(['abc'])).toThrow(/"abc"/);
   });
 });

@@ -27,7 +27,7 @@ import { describeError, isEntryPoint, runMain } from '../shared/log.js';
 import { startScript, type ScriptProcess } from '../shared/processes.js';
 
 /** The steps with an MCP server, in order. */
-export const SERVER_STEPS = ['05-mcp-server', '06-durability-demo', '07-mcp-native', '08-versioning'] as const;
+export const SERVER_STEPS = ['05-mcp-server', '06-durability-demo', '07-mcp-native', '08-versioning', '10-approval-card'] as const;
 
 // #region select
 /**
@@ -103,8 +103,8 @@ export function judge(checks: Check[]): Outcome {
 export function chooseSteps(args: string[]): string[] {
   if (args.length === 0) return [...SERVER_STEPS];
   return args.map((arg) => {
-    const number = arg.replace(/^tutorials\//, '').match(/^0?(\d)(?:-|$)/)?.[1];
-    const step = SERVER_STEPS.find((s) => number !== undefined && s.startsWith(`0${number}-`));
+    const number = arg.replace(/^tutorials\//, '').match(/^(\d{1,2})(?:-|$)/)?.[1];
+    const step = SERVER_STEPS.find((s) => number !== undefined && s.startsWith(`${number.padStart(2, '0')}-`));
     if (!step) throw new Error(`"${arg}" is not a step with an MCP server; choose from ${SERVER_STEPS.map((s) => s.slice(0, 2)).join(', ')}.`);
     return step;
   });

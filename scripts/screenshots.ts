@@ -9,6 +9,8 @@
  *    - step 05: an invoice approved through the `approveInvoice` Update, then paid;
  *    - step 06: its `worker.ts` as two processes; the one running a payment is killed with SIGKILL,
  *      and the other takes the payment over after the heartbeat timeout;
+ *    - step 10: an invoice awaiting approval, shown by `review_invoice` as its approval card, in
+ *      the step's test host (ext-apps' AppBridge), light and dark: 10-card-light.png, 10-card-dark.png;
  * 3. opens each workflow's page in headless Chrome/Chromium (1280 px wide, UTC) and writes
  *    docs/images/01-retrying-payment.png, 04-pending-timer.png, 05-update-accepted.png,
  *    05-paid-timeline.png and 06-heartbeat-timeout.png;
@@ -23,19 +25,19 @@
  * - Debian/Ubuntu: `sudo apt-get install chromium` (found at /usr/bin/chromium);
  * - elsewhere: install Google Chrome or Chromium, or point CHROMIUM_PATH at any Chrome/Chromium executable.
  *
- * The browser is driven by playwright-core, pinned below. It is not in package.json, so a learner's
- * `npm ci` stays lean: the first run installs it into .temporal/screenshots-tools/ (git-ignored)
- * with `npm install --prefix`, about 14 MB, and later runs reuse it. (`npx playwright install`
- * would download a browser of its own; we use the one on the machine instead.)
+ * The browser is driven by playwright-core (a devDependency, pinned in package.json), through
+ * shared/browser.ts, which the step 10 test uses too. (`npx playwright install` would download a
+ * browser of its own; we use the one on the machine instead.)
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { delimiter, join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join, relative } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { REPO_ROOT } from '../shared/binaries.js';
+import { findBrowser, INSTALL_BROWSER, launchBrowser } from '../shared/browser.js';
 import { sampleInvoice } from '../shared/invoice.js';
 import { log, runMain } from '../shared/log.js';
 import { startScript, type ScriptProcess } from '../shared/processes.js';
@@ -50,10 +52,11 @@ import { createActivities as step04Activities } from '../tutorials/04-durable-ti
 import * as step05 from '../tutorials/05-mcp-server/workflows.js';
 import { createActivities as step05Activities } from '../tutorials/05-mcp-server/activities.js';
 import * as step06 from '../tutorials/06-durability-demo/workflows.js';
+import * as step10 from '../tutorials/10-approval-card/workflows.js';
+import { createActivities as step10Activities, Outbox as Outbox10 } from '../tutorials/10-approval-card/activities.js';
+import { LedgerGateway as LedgerGateway10 } from '../tutorials/10-approval-card/ledger.js';
+import { connectClient, openTestHost } from '../tutorials/10-approval-card/test-host/index.js';
 
-/** The playwright-core this script is known to work with (it drives Chromium 156 here). */
-const PLAYWRIGHT_CORE = 'playwright-core@1.65.1';
-const TOOLS_DIR = join(REPO_ROOT, '.temporal', 'screenshots-tools');
 const IMAGES_DIR = join(REPO_ROOT, 'docs', 'images');
 const NAMESPACE = 'default';
 /** Wide enough for the Web UI's desktop layout; each shot sets its own height. */
@@ -70,7 +73,7 @@ runMain(async () => {
   const started = Date.now();
   // Before starting anything: no browser means nothing to do, and the message says how to get one.
   const browserPath = findBrowser();
-  const playwright = await loadPlaywright();
+  if (!browserPath) throw new Error(`No Chrome or Chromium was found, and the screenshots need one (nothing is downloaded for it).\n${INSTALL_BROWSER} npm run docs:screenshots`);
   mkdirSync(IMAGES_DIR, { recursive: true });
 
   const [port, uiPort] = [await freePort(), await freePort()];
@@ -80,7 +83,7 @@ runMain(async () => {
   const processes: ScriptProcess[] = [];
   let browser: Browser | undefined;
   try {
-    browser = await playwright.chromium.launch({ executablePath: browserPath, headless: true, args: CHROMIUM_FLAGS });
+    browser = await launchBrowser(browserPath);
     const camera = new Camera(browser, `http://127.0.0.1:${uiPort}`);
     // Step 06's two worker processes start (and bundle their workflows) while the others are made.
     const step06Workers = Promise.all(
@@ -104,6 +107,11 @@ runMain(async () => {
         activities: step05Activities(new Erp(), new PaymentGateway()),
         taskQueue: step05.TASK_QUEUE,
       }),
+      createWorker(env.nativeConnection, NAMESPACE, {
+        workflowsPath: new URL('../tutorials/10-approval-card/workflows.ts', import.meta.url),
+        activities: step10Activities(new Erp(), new LedgerGateway10(join(ledgerDir, 'ledger-10.jsonl')), new Outbox10()),
+        taskQueue: step10.TASK_QUEUE,
+      }),
     ]);
     // The scenes run side by side; the camera takes one picture at a time.
     const scenes = Promise.all([
@@ -111,6 +119,7 @@ runMain(async () => {
       pendingTimer(env.client, camera),
       updateAndPaid(env.client, camera),
       step06Workers.then((step06) => workerCrash(env.client, camera, step06)),
+      approvalCard(env.client, browser, port),
     ]);
     await runWorkersUntil(workers, scenes);
     const written = (await scenes).flat();
@@ -233,6 +242,37 @@ async function workerCrash(client: Client, camera: Camera, workers: ScriptProces
   ];
 }
 
+/** Step 10: the approval card of an invoice awaiting approval, as a host shows it, light and dark. */
+async function approvalCard(client: Client, browser: Browser, port: number): Promise<string[]> {
+  // server.ts reads where Temporal is when it loads, so it is loaded once that is known.
+  process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+  process.env.TEMPORAL_NAMESPACE = NAMESPACE;
+  const { createServer } = await import('../tutorials/10-approval-card/server.js');
+  const mcp = await connectClient(createServer(), true);
+  try {
+    const invoice = sampleInvoice('INV-10001');
+    await mcp.callTool({ name: 'process_invoice', arguments: invoice });
+    await waitFor(() => client.workflow.getHandle('invoice-INV-10001').query(step10.getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', 60_000);
+    const written: string[] = [];
+    for (const theme of ['light', 'dark'] as const) {
+      const host = await openTestHost(browser, mcp);
+      const card = await host.showCard('review_invoice', { invoice_id: invoice.id }, theme);
+      await card.locator('#deadline').getByText('Decide within').waitFor({ timeout: 30_000 });
+      await card.locator('#name').fill('Alice');
+      const path = join(IMAGES_DIR, `10-card-${theme}.png`);
+      const box = await host.page.locator('iframe').boundingBox(); // the card and its margin, not the empty page below
+      await host.page.screenshot({ path, clip: box ? { x: 0, y: 0, width: box.x * 2 + box.width, height: box.y * 2 + box.height } : undefined });
+      shrink(path);
+      log('screenshots', `10-card-${theme}.png: the approval card of ${invoice.id}, ${theme}`);
+      written.push(path);
+      await host.page.context().close();
+    }
+    return written;
+  } finally {
+    await mcp.close();
+  }
+}
+
 /** Runs the in-process workers until `scenes` settles; they shut down cleanly either way. */
 async function runWorkersUntil(workers: Worker[], scenes: Promise<unknown>): Promise<void> {
   const results = await Promise.allSettled(workers.map((w) => w.runUntil(scenes)));
@@ -261,50 +301,6 @@ async function findEvent(handle: WorkflowHandle, match: (event: HistoryEvent) =>
 
 // ---------------------------------------------------------------------------------------------
 // The browser
-
-/** Quiet Chromium: without the background-networking flags it calls Google's services at once. */
-const CHROMIUM_FLAGS = [
-  '--no-sandbox', // as root in a container, Chromium's sandbox cannot start
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** What this script uses of playwright-core (typed here: the package is not a dependency). */
-interface Playwright {
-  chromium: { launch(options: { executablePath: string; headless: boolean; args: string[] }): Promise<Browser> };
-}
-interface Browser {
-  newContext(options: { viewport: { width: number; height: number }; timezoneId: string; colorScheme: 'light'; locale: string }): Promise<BrowserContext>;
-  close(): Promise<void>;
-}
-interface BrowserContext {
-  route(url: string, handler: (route: Route) => Promise<void>): Promise<void>;
-  newPage(): Promise<Page>;
-  close(): Promise<void>;
-}
-interface Route {
-  request(): { url(): string };
-  continue(): Promise<void>;
-  abort(): Promise<void>;
-}
-interface Locator {
-  first(): Locator;
-  click(): Promise<void>;
-  waitFor(options?: { timeout?: number }): Promise<void>;
-}
-interface Page {
-  goto(url: string, options: { waitUntil: 'load' }): Promise<unknown>;
-  getByText(text: string | RegExp): Locator;
-  locator(selector: string): Locator;
-  waitForTimeout(ms: number): Promise<void>;
-  setViewportSize(size: { width: number; height: number }): Promise<void>;
-  close(): Promise<void>;
-  screenshot(options: { path: string }): Promise<unknown>;
-}
 
 /** What one picture needs: how tall, and what must be on the page before it is taken. */
 interface Shot {
@@ -382,64 +378,5 @@ function shrink(path: string): void {
     execFileSync('convert', [path, '-colors', '256', '-strip', path], { stdio: 'ignore' });
   } catch {
     log('screenshots', `${relative(REPO_ROOT, path)} is ${Math.round(statSync(path).size / 1024)} KB; install ImageMagick to shrink it`);
-  }
-}
-
-/** The Chrome or Chromium to drive: CHROMIUM_PATH, else the usual places. Throws saying how to get one. */
-function findBrowser(): string {
-  const override = process.env.CHROMIUM_PATH;
-  if (override) {
-    if (!isExecutable(override)) {
-      throw new Error(`CHROMIUM_PATH is set to "${override}", which is not an executable file: point it at a Chrome/Chromium executable, or unset it.`);
-    }
-    return override;
-  }
-  const names = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'chrome'];
-  const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean).flatMap((dir) => names.map((name) => join(dir, name)));
-  const known = [
-    '/usr/bin/chromium',
-    '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
-    '/Applications/Chromium.app/Contents/MacOS/Chromium',
-    'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
-    'C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe',
-  ];
-  const found = [...known, ...onPath].find(isExecutable);
-  if (found) return found;
-  throw new Error(
-    'No Chrome or Chromium was found, and the screenshots need one (nothing is downloaded for it).\n' +
-      'Install it:  sudo apt-get install chromium   (Debian/Ubuntu; other systems: install Google Chrome or Chromium)\n' +
-      'or point CHROMIUM_PATH at any Chrome/Chromium executable, e.g. CHROMIUM_PATH=/usr/bin/chromium npm run docs:screenshots',
-  );
-}
-
-/** playwright-core from .temporal/screenshots-tools/, installed there (pinned) on first use. */
-async function loadPlaywright(): Promise<Playwright> {
-  const [name, version] = PLAYWRIGHT_CORE.split('@');
-  const packageDir = join(TOOLS_DIR, 'node_modules', name);
-  const installed = existsSync(join(packageDir, 'package.json'))
-    ? (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version
-    : undefined;
-  if (installed !== version) {
-    log('screenshots', `installing ${PLAYWRIGHT_CORE} into ${relative(REPO_ROOT, TOOLS_DIR)}/ (once; no browser is downloaded) ...`);
-    mkdirSync(TOOLS_DIR, { recursive: true });
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    try {
-      execFileSync(npm, ['install', '--prefix', TOOLS_DIR, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', PLAYWRIGHT_CORE], {
-        stdio: ['ignore', 2, 2], // npm's output to stderr, like every log of this script
-        shell: process.platform === 'win32',
-      });
-    } catch (err) {
-      throw new Error(`\`npm install --prefix ${relative(REPO_ROOT, TOOLS_DIR)} ${PLAYWRIGHT_CORE}\` failed; is the npm registry reachable?`, { cause: err });
-    }
-  }
-  return (await import(pathToFileURL(join(packageDir, 'index.mjs')).href)) as Playwright;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
   }
 }

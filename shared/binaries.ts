@@ -234,7 +234,8 @@ function exeName(name: string): string {
   return process.platform === 'win32' ? `${name}.exe` : name;
 }
 
-function isExecutable(path: string): boolean {
+/** Whether `path` is a file this process may execute. */
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return statSync(path).isFile();
