@@ -1,8 +1,9 @@
-// The client: one tool call of this step's MCP server per run, as an assistant would make it.
-// Without --url it launches server.ts over stdio, exactly as Claude Desktop does: you act as the
-// local user. Step 11: with --url it calls the HTTP server as the person who signs in, by the
-// authorization code flow with PKCE: it prints a sign-in link, and waits on a loopback address for
-// the browser to come back with the code.
+// The client: one tool call of this step's MCP server per run, as an assistant would make it. It
+// launches server.ts over stdio, as Claude Desktop does, but does not announce MCP Apps, so it gets
+// step 08's tools: a decision from a terminal, which an open card shows within two seconds.
+// Step 11: over stdio you act as the local user (MCP_LOCAL_USER); with --url it calls the HTTP
+// server as the person who signs in, by the authorization code flow with PKCE: it prints a sign-in
+// link, and waits on a loopback address for the browser to come back with the code.
 //   npx tsx tutorials/11-oauth-identity/client.ts process INV-1101 [--amount 12000] [--url http://127.0.0.1:3000/mcp]
 //   npx tsx tutorials/11-oauth-identity/client.ts approve INV-1101 [--url ...]
 //   npx tsx tutorials/11-oauth-identity/client.ts reject INV-1101 --reason "not ordered" [--url ...]

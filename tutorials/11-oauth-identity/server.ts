@@ -1,6 +1,6 @@
-// The MCP server: step 06's, serving this step's task queue. Step 08: process_invoice starts each
-// invoice with a static summary and details, so the Temporal Web UI's workflow list reads
-// "Invoice INV-1001 · ACME Corp · 268.49" instead of a bare workflow id.
+// The MCP server: step 08's, serving this step's task queue. Step 10: on a host that renders MCP
+// Apps, review_invoice shows an approval card in the conversation, and a person decides there
+// (card.ts); every other host gets step 08's tools, unchanged.
 //
 // Step 11: who submits and who decides comes from authentication, never from a tool argument.
 // Over HTTP the server is an OAuth resource server (auth.ts): each request carries a verified
@@ -33,6 +33,7 @@ import { InvoiceSchema, invoiceWorkflowId } from '../../shared/invoice.js';
 import { isEntryPoint, log, runMain } from '../../shared/log.js';
 import { createHttpApp, listenHttp, parseServeArgs } from '../../shared/mcp.js';
 import { authSettingsFromEnv, localPerson, personFromAuth, protectResource, type AuthSettings } from './auth.js';
+import { registerApprovalCard } from './card.js';
 import {
   approveInvoice,
   DEFAULT_APPROVAL_TIMEOUT,
@@ -150,7 +151,7 @@ export const fromToken =
   };
 // #endregion who
 
-/** Builds the MCP server with its five tools. Cheap: over HTTP, each request gets its own. */
+/** Builds the MCP server with its five tools (and the card's, see card.ts). Cheap: over HTTP, each request gets its own. */
 export function createServer(identify: Identify = () => localPerson()): McpServer {
   const server = new McpServer(
     { name: 'invoice-approvals', version: '1.0.0' },
@@ -230,7 +231,7 @@ export function createServer(identify: Identify = () => localPerson()): McpServe
 
   // #region decisions
   // #region approve-invoice
-  server.registerTool(
+  const approveTool = server.registerTool(
     'approve_invoice',
     {
       title: 'Approve an invoice (it will be paid)',
@@ -263,7 +264,7 @@ export function createServer(identify: Identify = () => localPerson()): McpServe
   );
   // #endregion approve-invoice
 
-  server.registerTool(
+  const rejectTool = server.registerTool(
     'reject_invoice',
     {
       title: 'Reject an invoice (nothing will be paid)',
@@ -307,11 +308,7 @@ export function createServer(identify: Identify = () => localPerson()): McpServe
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ invoice_id }) => {
-      const status = await withTemporal(invoice_id, async (client) => {
-        const handle = client.workflow.getHandle(invoiceWorkflowId(invoice_id));
-        const [description, status] = await Promise.all([handle.describe(), askWorker(client, WORKER, () => handle.query(getInvoiceStatus))]);
-        return { ...status, workflowId: handle.workflowId, executionStatus: description.status.name };
-      });
+      const status = await withTemporal(invoice_id, (client) => readStatus(client, invoice_id));
       return reply({ ...status, webUiUrl: link(invoice_id) });
     },
   );
@@ -369,7 +366,18 @@ export function createServer(identify: Identify = () => localPerson()): McpServe
   );
   // #endregion read-tools
 
+  // Step 10: the approval card and the tools only it calls, for hosts that render MCP Apps.
+  // Step 11: the card's decisions are made as the same person the tools see (identify).
+  registerApprovalCard(server, { withTemporal, decide, readStatus }, [approveTool, rejectTool], identify);
+
   return server;
+}
+
+/** The invoice's own status, and Temporal's view of its workflow. */
+async function readStatus(client: Client, invoiceId: string) {
+  const handle = client.workflow.getHandle(invoiceWorkflowId(invoiceId));
+  const [description, status] = await Promise.all([handle.describe(), askWorker(client, WORKER, () => handle.query(getInvoiceStatus))]);
+  return { ...status, workflowId: handle.workflowId, executionStatus: description.status.name };
 }
 
 // #region decide
