@@ -157,7 +157,6 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
   );
   cardParts.push(approve);
 
-  // #exercise reject-tool "Part A: the card's reject tool"
   const reject = registerAppTool(
     server,
     'card_reject_invoice',
@@ -180,7 +179,6 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
     },
   );
   cardParts.push(reject);
-  // #endexercise
   // #endregion app-only-tools
 
   // #region capability

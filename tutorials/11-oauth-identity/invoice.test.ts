@@ -9,6 +9,16 @@
 //   4. Its protected resource metadata has RFC 9728's fields, and the SDK's client finds its way from
 //      a 401 through discovery and sign-in to the call.
 //   5. The CLI client meets the same refusals as the tool: the rules are in the workflow.
+// And step 10's approval card, carrying identity (over stdio, as the local user, MCP_LOCAL_USER):
+//   6. A client without MCP Apps gets step 08's tools, without approved_by; a host's model gets
+//      review_invoice, and the card's decision tools take no name.
+//   7. In a real browser (test-host/, headless Chromium), alice's card approves bob's invoice: PAID,
+//      "Approved by alice", and the workflow recorded the local alice.
+//   8. Reject with a reason in alice's card: REJECTED, nothing paid.
+//   9. A click in a stale card after carol approved shows the workflow's refusal; paid once.
+//  10. The rules through the card: bob's card refuses bob's own invoice (four eyes), carol's refuses
+//      12,000 (over her limit), as the tool and the CLI do; nothing is paid.
+// Without Chrome/Chromium the browser proofs say so and are skipped, except in CI, where they fail.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,17 +29,23 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import type { Browser, FrameLocator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthServer, signInAs, DEMO_USERS, type AuthServer } from '../../shared/auth-server.js';
 import { REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
+import { findBrowser, INSTALL_BROWSER, launchBrowser } from '../../shared/browser.js';
 import { freePort, startDevServer, type DevServer } from '../../shared/dev-server.js';
 import { invoiceWorkflowId, sampleInvoice, type Invoice } from '../../shared/invoice.js';
 import { startScript, type ScriptProcess } from '../../shared/processes.js';
 import { Erp } from '../../shared/simulated-systems.js';
 import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities, Outbox } from './activities.js';
+import { localPerson } from './auth.js';
+import { CARD_TOOLS } from './card.js';
 import { connectHttp, SignInProvider } from './client.js';
 import { LedgerGateway } from './ledger.js';
+import { connectClient, openTestHost, type TestHost } from './test-host/index.js';
+import { cardHtml } from './view/build.js';
 import { approveInvoice, getInvoiceStatus, InvoiceWorkflow, TASK_QUEUE, type InvoiceStatus, type Person } from './workflows.js';
 
 let temporal: DevServer;
@@ -41,6 +57,15 @@ let mcpServer: ScriptProcess;
 let mcpUrl: string;
 let signingKey: JWK;
 let dir: string;
+let gateway: LedgerGateway;
+let createServer: typeof import('./server.js').createServer;
+let saved: { address?: string; namespace?: string } = {};
+const clients: McpClient[] = [];
+/** Launched while the servers start, for the card's browser proofs. */
+let browserLaunch: Promise<Browser> | undefined;
+
+const browserPath = findBrowser();
+if (!browserPath) console.warn(`step 11: no Chrome or Chromium was found, so the card's browser proofs are ${process.env.CI ? 'FAILING (CI must run them)' : 'skipped'}.\n${INSTALL_BROWSER}`);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-11-'));
@@ -49,8 +74,13 @@ beforeAll(async () => {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   signingKey = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'test-key' };
   mcpUrl = `http://127.0.0.1:${await freePort()}/mcp`;
+  if (browserPath) {
+    browserLaunch = launchBrowser(browserPath);
+    browserLaunch.catch(() => {}); // its failure is reported by the browser proofs, which await it
+  }
   const [workflowBundle] = await Promise.all([
     bundleOnce(new URL('./workflows.ts', import.meta.url)),
+    cardHtml(),
     (async () => {
       temporal = await startDevServer(); // a real `temporal server start-dev` on free loopback ports
       env = await TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
@@ -59,11 +89,17 @@ beforeAll(async () => {
       auth = await startAuthServer({ resources: [mcpUrl, 'http://127.0.0.1:9/another-mcp'], signingKey });
     })(),
   ]);
+  // The card's server runs in this process (as in step 10's test); it reads where Temporal is when it loads.
+  saved = { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE };
+  process.env.TEMPORAL_ADDRESS = temporal.address;
+  process.env.TEMPORAL_NAMESPACE = 'default';
+  ({ createServer } = await import('./server.js'));
+  gateway = new LedgerGateway(join(dir, 'ledger.jsonl'));
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowBundle,
-    activities: createActivities(new Erp(), new LedgerGateway(join(dir, 'ledger.jsonl')), new Outbox()),
+    activities: createActivities(new Erp(), gateway, new Outbox()),
   });
   running = worker.run();
   // The MCP server as a learner runs it: its own process, trusting the local authorization server.
@@ -76,13 +112,20 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close().catch(() => {})));
   await mcpServer?.kill();
   worker?.shutdown();
   await running;
   await env?.teardown();
   await temporal?.stop();
   await auth?.close();
+  await (await browserLaunch?.catch(() => undefined))?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
+  // Other test files may share this process: leave its environment as it was.
+  for (const [name, value] of [['TEMPORAL_ADDRESS', saved.address], ['TEMPORAL_NAMESPACE', saved.namespace]] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 });
 
 /** An invoice for one amount, from one line. */
@@ -90,6 +133,11 @@ const invoiceFor = (amount: number): Invoice => ({ id: uniqueName('INV'), custom
 
 /** A Person as the server makes it from a token of the local authorization server. */
 const person = (login: keyof typeof DEMO_USERS): Person => ({ issuer: auth.issuer, subject: DEMO_USERS[login]!.sub, name: DEMO_USERS[login]!.name, roles: [...DEMO_USERS[login]!.roles] });
+
+/** The workflow's refusals, word for word, whichever path the decision took. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const FOUR_EYES = (who: string) => new RegExp(`${literally(who)} submitted invoice .+, so cannot also approve it \\(four eyes\\)`);
+const OVER_LIMIT = (who: string) => new RegExp(`over the 10000\\.00 that ${literally(who)} may approve`);
 
 /** A real MCP client over HTTP, signed in as `login` by the authorization code flow with PKCE. */
 async function signedIn(login: string): Promise<{ mcp: McpClient; provider: SignInProvider }> {
@@ -144,9 +192,9 @@ describe('11-oauth-identity: identity from the token, through MCP over HTTP', ()
 
       // No approved_by argument: the server takes the approver from the token.
       const byBob = await call(bob.mcp, 'approve_invoice', { invoice_id: invoice.id });
-      expect(byBob).toMatchObject({ isError: true, text: expect.stringMatching(/Bob Baker \(u-1002\) submitted invoice .+, so cannot also approve it \(four eyes\)/) });
+      expect(byBob).toMatchObject({ isError: true, text: expect.stringMatching(FOUR_EYES('Bob Baker (u-1002)')) });
       const byCarol = await call(carol.mcp, 'approve_invoice', { invoice_id: invoice.id });
-      expect(byCarol).toMatchObject({ isError: true, text: expect.stringMatching(/over the 10000\.00 that Carol Chen \(u-1003\) may approve/) });
+      expect(byCarol).toMatchObject({ isError: true, text: expect.stringMatching(OVER_LIMIT('Carol Chen (u-1003)')) });
       // The model cannot name someone else: an approved_by argument is ignored, the token still says carol.
       const asAlice = await call(carol.mcp, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'Alice Archer' });
       expect(asAlice).toMatchObject({ isError: true, text: expect.stringMatching(/that Carol Chen \(u-1003\) may approve/) });
@@ -272,8 +320,168 @@ describe('11-oauth-identity: every path meets the same rules', () => {
     const handle = env.client.workflow.getHandle(invoiceWorkflowId(invoice.id));
     await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
     const [byBob, byCarol] = await Promise.all([cli('bob', ['approve', invoice.id]), cli('carol', ['approve', invoice.id])]);
-    expect(byBob).toMatchObject({ code: 1, stderr: expect.stringMatching(/Bob Baker \(u-1002\) submitted invoice .+, so cannot also approve it \(four eyes\)/) });
-    expect(byCarol).toMatchObject({ code: 1, stderr: expect.stringMatching(/over the 10000\.00 that Carol Chen \(u-1003\) may approve/) });
+    expect(byBob).toMatchObject({ code: 1, stderr: expect.stringMatching(FOUR_EYES('Bob Baker (u-1002)')) });
+    expect(byCarol).toMatchObject({ code: 1, stderr: expect.stringMatching(OVER_LIMIT('Carol Chen (u-1003)')) });
     expect((await handle.query(getInvoiceStatus)).decision).toBeNull();
+  });
+});
+
+// Step 10's card, over stdio in Claude Desktop: there is no token, so the person is the local user.
+// Each server here is the one `MCP_LOCAL_USER=<login> MCP_LOCAL_ROLES=<roles> server.ts` builds.
+const LOCAL_ROLES = { alice: 'finance-lead', bob: 'submitter,approver', carol: 'approver' } as const;
+type Local = keyof typeof LOCAL_ROLES;
+
+/** An MCP client on a server of the step run by the local user `login`; `apps`: it says it renders MCP Apps, as a host does. */
+async function localClient(login: Local, apps: boolean): Promise<McpClient> {
+  const c = await connectClient(createServer(() => localPerson({ MCP_LOCAL_USER: login, MCP_LOCAL_ROLES: LOCAL_ROLES[login] })), apps);
+  clients.push(c);
+  return c;
+}
+
+describe('11-oauth-identity: the approval card (step 10) carries identity', () => {
+  it('proof 6: a client without MCP Apps gets step 08 tools with no approved_by; a host model gets review_invoice, and the card tools take no name', async () => {
+    const plain = await localClient('alice', false);
+    const tools = (await plain.listTools()).tools;
+    expect(tools.map((t) => t.name)).toEqual(['process_invoice', 'approve_invoice', 'reject_invoice', 'get_invoice_status', 'list_invoices']);
+    expect(Object.keys(tools.find((t) => t.name === 'approve_invoice')!.inputSchema.properties ?? {})).toEqual(['invoice_id']);
+
+    const host = await localClient('alice', true);
+    const all = (await host.listTools()).tools;
+    const { isToolVisibilityAppOnly } = await import('@modelcontextprotocol/ext-apps/app-bridge');
+    expect(all.filter((t) => isToolVisibilityAppOnly(t)).map((t) => t.name)).toEqual([...CARD_TOOLS]);
+    expect(all.filter((t) => !isToolVisibilityAppOnly(t)).map((t) => t.name)).toEqual(['process_invoice', 'get_invoice_status', 'list_invoices', 'review_invoice']);
+    // The card sends no name either: the server knows who runs it.
+    const inputs = (name: string) => Object.keys(all.find((t) => t.name === name)!.inputSchema.properties ?? {});
+    expect([inputs('card_approve_invoice'), inputs('card_reject_invoice')]).toEqual([['invoice_id'], ['invoice_id', 'reason']]);
+  });
+});
+
+/**
+ * Runs `code` in the host's first card frame as the card's own script (an inline script it adds, on
+ * a later tick): code the test evaluates directly comes from the browser's devtools, which the CSP
+ * lets eval.
+ */
+function asCard(host: TestHost, code: string): Promise<unknown> {
+  const frame = host.page.frames().find((f) => f !== host.page.mainFrame())!;
+  return frame.evaluate(
+    (body) =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          const script = document.createElement('script');
+          script.textContent = `window.cardResult = (async () => { ${body} })();`;
+          document.body.append(script);
+          resolve((window as unknown as { cardResult: Promise<unknown> }).cardResult);
+        }),
+      ),
+    code,
+  );
+}
+
+describe.skipIf(!browserPath && !process.env.CI)('11-oauth-identity: the card in a real browser, as the local user', () => {
+  let browser: Browser;
+  /** One host per local user, as each would run Claude Desktop on their own machine: its page, and its model's connection. */
+  const hosts = new Map<Local, { host: TestHost; model: McpClient }>();
+
+  beforeAll(async () => {
+    if (!browserPath) throw new Error(`CI is set, and the card's browser proofs need Chrome or Chromium.\n${INSTALL_BROWSER}`);
+    browser = await browserLaunch!;
+    // A host per local user, opened side by side.
+    await Promise.all((Object.keys(LOCAL_ROLES) as Local[]).map((login) => hostOf(login)));
+  });
+
+  async function hostOf(login: Local) {
+    if (!hosts.has(login)) {
+      const model = await localClient(login, true);
+      hosts.set(login, { host: await openTestHost(browser, model), model });
+    }
+    return hosts.get(login)!;
+  }
+
+  /** `login`'s model submits an invoice (the sample, or one line of `amount`), and it awaits approval. */
+  async function submittedBy(login: Local, amount?: number): Promise<string> {
+    const invoice = amount ? invoiceFor(amount) : sampleInvoice(uniqueName('INV'));
+    const result = await (await hostOf(login)).model.callTool({ name: 'process_invoice', arguments: invoice });
+    expect(result.isError).toBeFalsy();
+    await waitFor(() => env.client.workflow.getHandle(invoiceWorkflowId(invoice.id)).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+    return invoice.id;
+  }
+  const cardOf = async (login: Local, invoiceId: string) => (await hostOf(login)).host.showCard('review_invoice', { invoice_id: invoiceId });
+  const text = (card: FrameLocator, id: string) => card.locator(`#${id}`).textContent();
+  const shows = (card: FrameLocator, id: string, expected: RegExp) => waitFor(() => text(card, id), (t) => expected.test(t ?? ''));
+  const statusOf = (invoiceId: string) => env.client.workflow.getHandle(invoiceWorkflowId(invoiceId)).query(getInvoiceStatus);
+  const charges = (invoiceId: string) => gateway.charges().filter((c) => c.idempotencyKey.startsWith(`${invoiceWorkflowId(invoiceId)}/`));
+  const local = (login: Local) => ({ issuer: 'local', subject: login, name: login });
+
+  it('proof 7: alice approves bob\'s invoice in her card: it shows who submitted, then PAID, approved by alice', async () => {
+    const id = await submittedBy('bob');
+    const card = await cardOf('alice', id);
+    await shows(card, 'title', new RegExp(`Invoice ${id} · ACME Corp`));
+    expect(await card.locator('#lines tr').allTextContents()).toEqual(['Laptop stand49.99', 'USB-C dock129.00', 'Ergonomic keyboard89.50']);
+    await shows(card, 'state', /^AWAITING_APPROVAL$/);
+    await shows(card, 'submitted', /^Submitted by bob$/);
+    await shows(card, 'deadline', /^Decide within 4d 23h \d+m/);
+    expect(await card.locator('input#name').count()).toBe(0); // nothing to type: the server knows who decides
+
+    await card.locator('#approve').click();
+    await shows(card, 'state', /^PAID$/);
+    await shows(card, 'decision', /^Approved by alice, .* · paid 268\.49$/);
+    expect(await statusOf(id)).toMatchObject({ decision: { approved: true, by: local('alice') }, submittedBy: local('bob') });
+    expect(charges(id).map((c) => c.amount)).toEqual([49.99, 129, 89.5]);
+    const { host } = await hostOf('alice');
+    expect(host.appCalls).toContain('card_approve_invoice');
+    expect(host.consoleErrors).toEqual([]); // under the card's CSP: nothing refused, no eval, no network
+    expect(await asCard(host, `try { new Function('return 1')(); return 'eval ran'; } catch { return 'eval refused'; }`)).toBe('eval refused');
+    const refused = `new Promise((r) => { document.addEventListener('securitypolicyviolation', (e) => r(e.violatedDirective)); fetch('http://127.0.0.1:9/').catch(() => {}); })`;
+    expect(await asCard(host, `return ${refused};`)).toBe('connect-src');
+  });
+
+  it('proof 8: Reject with a reason in alice\'s card: the card shows REJECTED and nothing is paid', async () => {
+    const id = await submittedBy('bob');
+    const card = await cardOf('alice', id);
+    await shows(card, 'state', /^AWAITING_APPROVAL$/);
+    await card.locator('#reason').fill('Wrong customer');
+    await card.locator('#reject').click();
+    await shows(card, 'state', /^REJECTED$/);
+    await shows(card, 'decision', /^Rejected \(Wrong customer\) by alice/);
+    expect(await statusOf(id)).toMatchObject({ state: 'REJECTED', amountPaid: 0, decision: { approved: false, by: local('alice'), reason: 'Wrong customer' } });
+    expect(charges(id)).toEqual([]);
+  });
+
+  it('proof 9: a click in a stale card after carol approved shows the refusal, and nothing changes', async () => {
+    const id = await submittedBy('bob');
+    const [mine, theirs] = [await cardOf('alice', id), await cardOf('carol', id)];
+    await shows(mine, 'state', /^AWAITING_APPROVAL$/);
+    const { host } = await hostOf('alice');
+    await host.holdReads(); // my card refreshes no more, as on a slow network: it still offers Approve
+    try {
+      await theirs.locator('#approve').click();
+      await shows(theirs, 'decision', /^Approved by carol/);
+      expect(await text(mine, 'state')).toBe('AWAITING_APPROVAL');
+      await mine.locator('#approve').click();
+      // The workflow's words, not the card's guess: the click reached the server and was refused.
+      await shows(mine, 'message', /approved by carol \(carol\)|PAID \(approved by carol at/);
+      expect(await text(mine, 'decision')).toBe('');
+    } finally {
+      host.releaseReads();
+    }
+    await shows(mine, 'state', /^PAID$/); // and the card catches up with the truth
+    await shows(mine, 'decision', /^Approved by carol/);
+    expect(await statusOf(id)).toMatchObject({ state: 'PAID', amountPaid: 268.49, decision: { approved: true, by: local('carol') } });
+    expect(charges(id)).toHaveLength(3); // paid once, not twice
+  });
+
+  it('Part A, Part B: proof 10: the rules through the card: bob\'s card refuses his own invoice, carol\'s refuses 12,000, as the tool and the CLI do', async () => {
+    const id = await submittedBy('bob', 12_000);
+    const [bobs, carols] = [await cardOf('bob', id), await cardOf('carol', id)];
+    await shows(bobs, 'submitted', /^Submitted by bob$/);
+    await bobs.locator('#approve').click();
+    await shows(bobs, 'message', FOUR_EYES('bob (bob)'));
+    await carols.locator('#approve').click();
+    await shows(carols, 'message', OVER_LIMIT('carol (carol)'));
+    // Refused Updates leave nothing behind: no decision, nothing paid, both cards still offer the buttons.
+    expect(await statusOf(id)).toMatchObject({ state: 'AWAITING_APPROVAL', decision: null, amountPaid: 0 });
+    expect(charges(id)).toEqual([]);
+    expect([await text(bobs, 'decision'), await text(carols, 'decision')]).toEqual(['', '']);
+    expect(await text(carols, 'state')).toBe('AWAITING_APPROVAL'); // still waiting for a finance-lead (proof 7: alice's card approves)
   });
 });

@@ -64,13 +64,11 @@ $('approve').addEventListener('click', () => {
 });
 // #endregion approve-click
 
-// #exercise reject-click "Part B: the Reject button"
 $('reject').addEventListener('click', () => {
   const reason = reasonInput.value.trim();
   if (!reason) return showMessage('Type the reason to reject.', true);
   void send('card_reject_invoice', { invoice_id: invoiceId, reason });
 });
-// #endexercise
 
 // #region send
 /** Sends a decision and shows what the workflow answered: its new state, or why it refused. */
@@ -114,9 +112,7 @@ function showStatus(next: CardInvoice['status']): void {
   state.dataset.state = next.state;
   $('submitted').textContent = `Submitted by ${next.submittedBy.name}`; // step 11: who may not approve it
   const d = next.decision;
-  // #exercise decision-line "Part C: who decided, when, and why"
   $('decision').textContent = d ? `${d.approved ? 'Approved' : `Rejected (${d.reason})`} by ${d.by.name}, ${when(d.at)}` : '';
-  // #endexercise
   $<HTMLFormElement>('decide').hidden = d !== null || FINAL.includes(next.state);
   if (next.state === 'PAID') $('decision').textContent += ` · paid ${money(next.amountPaid)}`;
   tick();
