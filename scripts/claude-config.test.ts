@@ -14,6 +14,7 @@ import {
   EntryConflictError,
   findServerStep,
   listSteps,
+  localUserEnv,
   mergeIntoConfigFile,
   mergeServer,
   parseEnvAssignments,
@@ -116,6 +117,15 @@ describe('buildEntry', () => {
     expect(() => parseEnvAssignments(['TEMPORAL_ADDRESS'])).toThrow(/is not KEY=VALUE/);
     expect(() => parseEnvAssignments(['=x'])).toThrow(/is not KEY=VALUE/);
     expect(() => parseEnvAssignments(['BAD-NAME=x'])).toThrow(/is not KEY=VALUE/);
+  });
+});
+
+describe('localUserEnv', () => {
+  it('names the local user for a step whose server acts for one (step 11 on), and nothing for the others', () => {
+    const step11 = findServerStep('11');
+    expect(localUserEnv(step11, {}, 'me')).toEqual({ MCP_LOCAL_USER: 'me', MCP_LOCAL_ROLES: 'approver' });
+    expect(localUserEnv(step11, { MCP_LOCAL_USER: 'carol', MCP_LOCAL_ROLES: 'finance-lead' }, 'me')).toEqual({ MCP_LOCAL_USER: 'carol', MCP_LOCAL_ROLES: 'finance-lead' });
+    expect(localUserEnv(findServerStep('10'), {}, 'me')).toEqual({});
   });
 });
 
@@ -276,7 +286,7 @@ describe('the example claude_desktop_config.json of each step', () => {
           repoRoot: placeholderRepo,
           nodePath: '/ABSOLUTE/PATH/TO/node',
           serverPath: path.join(placeholderRepo, 'tutorials', step.folder, 'server.ts'),
-          env: defaultServerEnv({}),
+          env: { ...defaultServerEnv({}), ...localUserEnv(step, {}, 'YOUR-LOGIN') },
         }),
       },
     };

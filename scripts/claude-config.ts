@@ -12,9 +12,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, mkdir, readFile, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -87,6 +87,17 @@ export function defaultServerEnv(env: NodeJS.ProcessEnv = process.env): Record<s
     TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS || DEFAULT_ADDRESS,
     TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE || DEFAULT_NAMESPACE,
   };
+}
+
+/**
+ * Step 11 on, where the server acts for a person: over stdio there is no token, so the entry says
+ * who that is, MCP_LOCAL_USER (default: your login on this machine) with MCP_LOCAL_ROLES (default
+ * `approver`). Nothing for a step whose sources never read MCP_LOCAL_USER.
+ */
+export function localUserEnv(step: Step, env: NodeJS.ProcessEnv = process.env, login: string = userInfo().username): Record<string, string> {
+  const readsLocalUser = readdirSync(step.dir).some((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && readFileSync(path.join(step.dir, f), 'utf8').includes('MCP_LOCAL_USER'));
+  if (!readsLocalUser) return {};
+  return { MCP_LOCAL_USER: env.MCP_LOCAL_USER || login, MCP_LOCAL_ROLES: env.MCP_LOCAL_ROLES || 'approver' };
 }
 
 /**
@@ -294,7 +305,7 @@ async function main(argv: string[]): Promise<void> {
 
   const step = findServerStep(positionals[0]);
   const name = serverName(step.number);
-  const entry = buildEntry({ serverPath: step.serverPath, env: parseEnvAssignments(values.env) });
+  const entry = buildEntry({ serverPath: step.serverPath, env: { ...localUserEnv(step), ...parseEnvAssignments(values.env) } });
   const configPath = values.config ? path.resolve(values.config) : claudeConfigPath(process.platform, process.env, homedir());
   const workerHint = existsSync(path.join(step.dir, 'worker.ts'))
     ? `The tools need Temporal at ${entry.env.TEMPORAL_ADDRESS} and the step ${step.number} worker: npx tsx tutorials/${step.folder}/worker.ts`

@@ -26,7 +26,7 @@ import { freePort, startDevServer, type DevServer } from '../shared/dev-server.j
 import { describeError, isEntryPoint, runMain } from '../shared/log.js';
 import { startScript, type ScriptProcess } from '../shared/processes.js';
 
-/** The steps with an MCP server, in order. */
+/** The steps with an MCP server, in order. Not step 11: over HTTP it takes only OAuth tokens, which the suite's server scenarios never send (docs/conformance.md). */
 export const SERVER_STEPS = ['05-mcp-server', '06-durability-demo', '07-mcp-native', '08-versioning', '10-approval-card'] as const;
 
 // #region select
