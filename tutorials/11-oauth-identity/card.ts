@@ -130,6 +130,7 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
   );
   cardParts.push(read);
 
+  // #region card-approve
   const approve = registerAppTool(
     server,
     'card_approve_invoice',
@@ -156,6 +157,7 @@ export function registerApprovalCard(server: McpServer, temporal: Temporal, mode
     },
   );
   cardParts.push(approve);
+  // #endregion card-approve
 
   const reject = registerAppTool(
     server,

@@ -412,7 +412,7 @@ describe.skipIf(!browserPath && !process.env.CI)('11-oauth-identity: the card in
   const charges = (invoiceId: string) => gateway.charges().filter((c) => c.idempotencyKey.startsWith(`${invoiceWorkflowId(invoiceId)}/`));
   const local = (login: Local) => ({ issuer: 'local', subject: login, name: login });
 
-  it('proof 7: alice approves bob\'s invoice in her card: it shows who submitted, then PAID, approved by alice', async () => {
+  it('proof 7: in her card alice approves the invoice bob submitted: it shows who submitted, then PAID, approved by alice', async () => {
     const id = await submittedBy('bob');
     const card = await cardOf('alice', id);
     await shows(card, 'title', new RegExp(`Invoice ${id} · ACME Corp`));
@@ -435,7 +435,7 @@ describe.skipIf(!browserPath && !process.env.CI)('11-oauth-identity: the card in
     expect(await asCard(host, `return ${refused};`)).toBe('connect-src');
   });
 
-  it('proof 8: Reject with a reason in alice\'s card: the card shows REJECTED and nothing is paid', async () => {
+  it('proof 8: Reject with a reason in the card: it shows REJECTED, and nothing is paid', async () => {
     const id = await submittedBy('bob');
     const card = await cardOf('alice', id);
     await shows(card, 'state', /^AWAITING_APPROVAL$/);
@@ -470,7 +470,7 @@ describe.skipIf(!browserPath && !process.env.CI)('11-oauth-identity: the card in
     expect(charges(id)).toHaveLength(3); // paid once, not twice
   });
 
-  it('Part A, Part B: proof 10: the rules through the card: bob\'s card refuses his own invoice, carol\'s refuses 12,000, as the tool and the CLI do', async () => {
+  it('Part A, Part B: proof 10: the rules through the card: the card of bob refuses his own invoice, the card of carol refuses 12,000, as the tool and the CLI do', async () => {
     const id = await submittedBy('bob', 12_000);
     const [bobs, carols] = [await cardOf('bob', id), await cardOf('carol', id)];
     await shows(bobs, 'submitted', /^Submitted by bob$/);
