@@ -1,281 +1,414 @@
-// Proof for step 08: the workflow changed while invoices were in flight, safely.
-//   1. The unsafe change (workflows-unsafe.ts) fails replay of an invoice approved on the old code
-//      with a non-determinism error: caught here, not by a stuck invoice in production.
-//   2. The change behind patched() (workflows.ts) replays every recorded history cleanly.
-//   3. On a real dev server: an invoice waits for approval on the old code (workflows-v1.ts), the
-//      worker is replaced by one running the new code, the invoice is approved, and it is paid on
-//      the old path (no notification); a new invoice takes the new path.
-//   4. On the same server, what the unsafe change does and does not break: an invoice waits for
-//      approval on the old code, the worker is replaced by one running workflows-unsafe.ts, and the
-//      invoice is approved and paid without error, the unsafe way (the customer is notified first);
-//      an invoice paid on the old code cannot even be queried there (non-determinism error).
-// And what an operator sees: the summary, details and current details, the timer's and the
-// activities' summaries, read back through describe(), the metadata query and the history.
+// Proof for step 09: the assistant is a workflow, and every model step and every tool call is an
+// activity, counted here through the activities themselves (an observer injected in
+// createAssistantActivities), not taken on trust.
+//   1. A scripted conversation through the real invoice MCP server (over stdio), the real invoice
+//      workflow and a worker: processed, asked before approving, confirmed by a person, PAID.
+//   2. A third-party MCP server from npm (server-memory) beside ours; the conversation continues
+//      as new with its messages carried over.
+//   3. A worker lost between a tool call and the next model call: a new worker finishes the turn;
+//      the model was called once per step and no tool ran twice.
+//   4. Pause, resume, and cancel in the middle of a tool call.
+//   5. "Review everything awaiting approval" fans out, at most N children at a time.
+//   6. The confirmation times out after 24 simulated hours: nothing approved, the model is told.
+//   7. The terminal chat is killed and resumed, and the conversation goes on.
+//   8. The recorded histories replay.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { DeterminismViolationError, workflowMetadataQuery } from '@temporalio/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../shared/binaries.js';
-import { startDevServer, type DevServer } from '../../shared/dev-server.js';
-import { invoiceWorkflowId, sampleInvoice } from '../../shared/invoice.js';
+import { existingExecutable, REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
+import { onFreePort, startDevServer, type DevServer } from '../../shared/dev-server.js';
+import { invoiceWorkflowId, sampleInvoice, type Invoice } from '../../shared/invoice.js';
 import { Erp } from '../../shared/simulated-systems.js';
 import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities, Outbox } from './activities.js';
+import { createAssistantActivities, type AssistantObserver } from './assistant-activities.js';
+import {
+  AssistantWorkflow,
+  confirmToolCall,
+  getAssistantStatus,
+  pauseAssistant,
+  resumeAssistant,
+  sendMessage,
+  type AssistantConfig,
+  type ToolCallInput,
+} from './assistant-workflow.js';
 import { LedgerGateway } from './ledger.js';
-import { approveInvoice, getInvoiceStatus, invoiceMetadata, InvoiceWorkflow, NOTIFY_CUSTOMER_PATCH, rejectInvoice } from './workflows.js';
+import { invoiceServer, McpPool, type McpServers } from './mcp-pool.js';
+import { scriptedStandIn } from './model.js';
+import { getInvoiceStatus, InvoiceWorkflow, TASK_QUEUE } from './workflows.js';
 
-const HISTORIES = new URL('./histories/', import.meta.url);
-/** The histories recorded from the code before the change (`npm run histories:record`). */
-const v1Files = readdirSync(HISTORIES).filter((f) => f.startsWith('v1-')).sort();
-const allFiles = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
-const history = (file: string) => ({ workflowId: file, history: JSON.parse(readFileSync(new URL(file, HISTORIES), 'utf8')) });
+const MEMORY_SERVER = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-memory', 'dist', 'index.js');
 
 let temporal: DevServer;
 let env: TestWorkflowEnvironment;
-let bundles: { v1: WorkflowBundle; patched: WorkflowBundle };
+let bundle: WorkflowBundle;
+let invoiceBundle: WorkflowBundle;
 let dir: string;
+let servers: McpServers;
+let pool: McpPool;
+let invoiceWorker: Worker;
+let invoiceWorkerRun: Promise<void>;
+
+/** Every real model call and tool run of one worker. */
+function counters() {
+  const counts = { modelCalls: 0, toolCalls: [] as ToolCallInput[] };
+  const observer = { onModelCall: () => void counts.modelCalls++, onToolCall: (call: ToolCallInput) => void counts.toolCalls.push(call) };
+  return { counts, observer };
+}
+const toolNames = (calls: ToolCallInput[]) => calls.map((c) => `${c.server}/${c.tool}`);
+
+/** The invoice side, as in step 08: its workflow and activities on the invoices' task queue, for the whole file. */
+async function startInvoiceWorker(testEnv: TestWorkflowEnvironment, workflowBundle: WorkflowBundle, ledger: string) {
+  const worker = await Worker.create({
+    connection: testEnv.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle,
+    activities: createActivities(new Erp(), new LedgerGateway(ledger), new Outbox()),
+  });
+  return { worker, running: worker.run() };
+}
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-08-'));
-  // The server starts while the old and the new workflow code are bundled (the unsafe change is
-  // bundled by proof 1, the only test that runs it).
-  [env, bundles] = await Promise.all([
+  dir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-09-'));
+  [env, bundle, invoiceBundle] = await Promise.all([
     (async () => {
-      temporal = await startDevServer(); // a real `temporal server start-dev` on free loopback ports
+      temporal = await startDevServer();
       return TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
     })(),
-    (async () => ({
-      v1: await bundleOnce(new URL('./workflows-v1.ts', import.meta.url)),
-      patched: await bundleOnce(new URL('./workflows.ts', import.meta.url)),
-    }))(),
+    bundleOnce(new URL('./assistant-workflow.ts', import.meta.url)),
+    bundleOnce(new URL('./workflows.ts', import.meta.url)),
   ]);
-});
+  ({ worker: invoiceWorker, running: invoiceWorkerRun } = await startInvoiceWorker(env, invoiceBundle, join(dir, 'ledger.jsonl')));
+  // #region test-servers
+  // The servers by name: ours over stdio, pointed at this test's Temporal, and a third-party one from npm.
+  servers = {
+    invoices: invoiceServer({ TEMPORAL_ADDRESS: temporal.address }),
+    memory: { command: process.execPath, args: [MEMORY_SERVER], env: { MEMORY_FILE_PATH: join(dir, 'memory.jsonl') } },
+  };
+  // #endregion test-servers
+  pool = new McpPool(servers);
+}, 60_000);
 
 afterAll(async () => {
+  invoiceWorker?.shutdown();
+  await invoiceWorkerRun;
+  await pool?.close();
   await env?.teardown();
   await temporal?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Replays `files` against a bundle; returns each file's error, or undefined when it replayed cleanly. */
-async function replay(workflowBundle: WorkflowBundle, files: string[]): Promise<Record<string, Error | undefined>> {
-  const errors: Record<string, Error | undefined> = {};
-  // #region replay
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, files.map(history))) {
-    errors[result.workflowId] = result.error;
-  }
-  // #endregion replay
-  return errors;
+/** An assistant worker on a task queue of its own, with the scripted stand-in and counters. */
+async function assistantWorker(taskQueue: string, observer: AssistantObserver, workerPool = pool, extra: Partial<Parameters<typeof Worker.create>[0]> = {}) {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: createAssistantActivities(scriptedStandIn(), workerPool, observer),
+    ...extra,
+  });
 }
 
-describe('08-versioning: replaying invoices recorded on the old code', () => {
-  it('has an approved, a rejected, a timed-out and a failed invoice from the old code', () => {
-    expect(v1Files).toEqual(['v1-approved.json', 'v1-failed.json', 'v1-rejected.json', 'v1-timed-out.json']);
+function startAssistant(taskQueue: string, config: Partial<AssistantConfig> = {}, workflowId = uniqueName('assistant')) {
+  return env.client.workflow.start(AssistantWorkflow, { taskQueue, workflowId, args: [{ config }] });
+}
+
+const invoiceHandle = (invoice: Invoice) => env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoice.id));
+const awaitingApproval = (invoice: Invoice) => waitFor(() => invoiceHandle(invoice).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+
+describe('09-durable-assistant: a conversation through the real MCP server', () => {
+  it('proof 1: processes an invoice, asks before approving, a person confirms, and it is PAID; one model call per step', async () => {
+    const taskQueue = uniqueName('assistant');
+    const { counts, observer } = counters();
+    const worker = await assistantWorker(taskQueue, observer);
+    const invoice = sampleInvoice(uniqueName('INV'));
+    await worker.runUntil(async () => {
+      const handle = await startAssistant(taskQueue);
+      // #region seed-conversation
+      const processed = await handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice)}`] });
+      expect(processed.reply).toMatch(new RegExp(`^Invoice ${invoice.id} submitted`));
+      await awaitingApproval(invoice);
+      const status = await handle.executeUpdate(sendMessage, { args: [`What's the status of ${invoice.id}?`] });
+      expect(status.reply).toBe(`${invoice.id} is AWAITING_APPROVAL: 0 of 3 line(s) paid.`);
+
+      // The model proposes the approval; the turn stops and asks a person instead of running it.
+      const asked = await handle.executeUpdate(sendMessage, { args: [`Approve invoice ${invoice.id}`] });
+      expect(asked.reply).toBeNull();
+      expect(asked.awaiting).toMatchObject({ server: 'invoices', tool: 'approve_invoice', args: { invoice_id: invoice.id } });
+      expect((await handle.query(getAssistantStatus)).phase).toBe('awaiting-confirmation');
+      expect((await invoiceHandle(invoice).query(getInvoiceStatus)).state).toBe('AWAITING_APPROVAL'); // nothing ran yet
+
+      const confirmed = await handle.executeUpdate(confirmToolCall, { args: [{ by: 'carol', approved: true }] });
+      // #endregion seed-conversation
+      expect(confirmed.reply).toMatch(new RegExp(`^Invoice ${invoice.id} approved by carol`));
+    });
+    // Paid, and approved by the person who confirmed, not by the name the model typed ("the assistant").
+    expect(await invoiceHandle(invoice).result()).toMatchObject({ state: 'PAID', amountPaid: 268.49, decision: { approved: true, by: 'carol' } });
+    // Three turns of two model steps each (a tool call, then the answer), and each tool ran once.
+    expect(counts.modelCalls).toBe(6);
+    expect(toolNames(counts.toolCalls)).toEqual(['invoices/process_invoice', 'invoices/get_invoice_status', 'invoices/approve_invoice']);
+    expect(counts.toolCalls[2]!.args).toEqual({ invoice_id: invoice.id, approved_by: 'carol' });
   });
 
-  it('proof 1: the unsafe change fails replay of the approved invoice with a non-determinism error', async () => {
-    const unsafe = await bundleOnce(new URL('./workflows-unsafe.ts', import.meta.url));
-    const started = performance.now();
-    const errors = await replay(unsafe, v1Files);
-    const error = errors['v1-approved.json'];
-    expect(error).toBeInstanceOf(DeterminismViolationError);
-    expect(error?.message).toMatch(/Nondeterminism error: Activity type of scheduled event 'processPayment' does not match activity type of activity command 'notifyCustomer'/);
-    // The others never got as far as the change, so they replay: only a fixture for every path catches everything.
-    expect(errors).toMatchObject({ 'v1-failed.json': undefined, 'v1-rejected.json': undefined, 'v1-timed-out.json': undefined });
-    expect(performance.now() - started).toBeLessThan(10_000); // seconds, in CI, before any deploy
+  it('proof 1b: a refused confirmation runs nothing, and the model is told who refused', async () => {
+    const taskQueue = uniqueName('assistant');
+    const { counts, observer } = counters();
+    const worker = await assistantWorker(taskQueue, observer);
+    const invoice = sampleInvoice(uniqueName('INV'));
+    await env.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
+    await awaitingApproval(invoice);
+    await worker.runUntil(async () => {
+      const handle = await startAssistant(taskQueue);
+      await handle.executeUpdate(sendMessage, { args: [`Approve invoice ${invoice.id}`] });
+      const refused = await handle.executeUpdate(confirmToolCall, { args: [{ by: 'dave', approved: false }] });
+      expect(refused.reply).toBe(`I did not approve ${invoice.id}: Not run: dave declined approve_invoice. Nothing was changed.`);
+    });
+    expect(counts.toolCalls).toEqual([]);
+    expect((await invoiceHandle(invoice).query(getInvoiceStatus)).state).toBe('AWAITING_APPROVAL');
   });
 
-  it('Part A: proof 2: the change behind patched() replays every history, old and new, cleanly', async () => {
-    const errors = await replay(bundles.patched, allFiles);
-    expect(Object.keys(errors)).toEqual(allFiles);
-    expect(Object.entries(errors).filter(([, error]) => error)).toEqual([]);
+  it('proof 2: a third-party MCP server from npm beside ours; the conversation continues as new, its messages carried over', async () => {
+    const taskQueue = uniqueName('assistant');
+    const { counts, observer } = counters();
+    const worker = await assistantWorker(taskQueue, observer);
+    await worker.runUntil(async () => {
+      const handle = await startAssistant(taskQueue, { turnsPerRun: 1 });
+      const firstRunId = handle.firstExecutionRunId;
+      const noted = await handle.executeUpdate(sendMessage, { args: ['Remember that ACME Corp: pays on the 5th of the month'] });
+      expect(noted.reply).toBe('Noted about ACME Corp: pays on the 5th of the month');
+      // One turn per run here: the next turn is answered by a new run, which got the messages.
+      const recalled = await env.client.workflow.getHandle(handle.workflowId).executeUpdate(sendMessage, { args: ['What do you remember about ACME Corp?'] });
+      expect(recalled.reply).toBe('About ACME Corp: pays on the 5th of the month');
+      const latest = env.client.workflow.getHandle(handle.workflowId);
+      expect((await latest.describe()).runId).not.toBe(firstRunId);
+      expect(await latest.query(getAssistantStatus)).toMatchObject({ turns: 2, messages: 8 }); // 4 messages per turn, both turns
+      // The first run's history stops at the continue-as-new: bounded, however long the chat.
+      const firstEvents = (await env.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory()).events ?? [];
+      expect(firstEvents.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    });
+    expect(toolNames(counts.toolCalls)).toEqual(['memory/create_entities', 'memory/search_nodes']);
+    expect(counts.modelCalls).toBe(4);
   });
 });
 
-/** The activity types in a workflow's history, in order, and whether it carries the patch marker. */
-async function pathOf(handle: WorkflowHandle) {
-  const events = (await handle.fetchHistory()).events ?? [];
+describe('09-durable-assistant: crashes and control', () => {
+  it('proof 3: a worker lost between a tool call and the next model call; a new worker finishes: one model call per step, no tool twice', async () => {
+    const taskQueue = uniqueName('assistant');
+    const a = counters();
+    const b = counters();
+    const invoice = sampleInvoice(uniqueName('INV'));
+    // Worker A goes away the moment its tool call has run, before the workflow asks the model again.
+    let workerA: Worker | undefined;
+    const crashAfterTool = { ...a.observer, onToolCall: (call: ToolCallInput) => (a.observer.onToolCall(call), workerA!.shutdown()) };
+    const poolA = new McpPool(servers);
+    workerA = await assistantWorker(taskQueue, crashAfterTool, poolA, { shutdownGraceTime: '10 seconds' });
+    const runningA = workerA.run();
+    const handle = await startAssistant(taskQueue);
+    const turn = handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice)}`] });
+    await runningA; // worker A is gone
+    await poolA.close(); // and its MCP connections with it
+    expect(a.counts).toMatchObject({ modelCalls: 1 });
+    expect(toolNames(a.counts.toolCalls)).toEqual(['invoices/process_invoice']);
+
+    // Worker B, a new process as far as Temporal knows, with its own MCP connections.
+    const poolB = new McpPool(servers);
+    const workerB = await assistantWorker(taskQueue, b.observer, poolB);
+    const result = await workerB.runUntil(turn);
+    await poolB.close();
+    expect(result.reply).toMatch(new RegExp(`^Invoice ${invoice.id} submitted`));
+    // Worker B made the second model call and no tool call: the first was recorded, not repeated.
+    expect(b.counts.modelCalls).toBe(1);
+    expect(b.counts.toolCalls).toEqual([]);
+    // The history agrees: two model steps, one tool call, the tools listed once.
+    const scheduled = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(scheduled).toEqual(['listTools', 'modelStep', 'callTool', 'modelStep']);
+    expect((await awaitingApproval(invoice)).invoiceId).toBe(invoice.id);
+  });
+
+  it('proof 4a: pause holds the next model step until resume', async () => {
+    const taskQueue = uniqueName('assistant');
+    const { counts, observer } = counters();
+    const worker = await assistantWorker(taskQueue, observer);
+    const invoice = sampleInvoice(uniqueName('INV'));
+    await env.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
+    await worker.runUntil(async () => {
+      const handle = await startAssistant(taskQueue);
+      await handle.signal(pauseAssistant);
+      const turn = handle.executeUpdate(sendMessage, { args: [`What's the status of ${invoice.id}?`] });
+      await waitFor(() => handle.query(getAssistantStatus), (s) => s.phase === 'paused');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(counts.modelCalls).toBe(0); // paused: the model was not asked
+      await handle.signal(resumeAssistant);
+      expect((await turn).reply).toMatch(new RegExp(`^${invoice.id} is `));
+    });
+    expect(counts.modelCalls).toBe(2);
+  });
+
+  it('proof 4b: cancelling during a tool call lets the call finish, then stops: no next model step', async () => {
+    const taskQueue = uniqueName('assistant');
+    const { counts, observer } = counters();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let toolRan!: () => void;
+    const ran = new Promise<void>((resolve) => (toolRan = resolve));
+    // The tool has run (the invoice is submitted); its activity is held open until the test says so.
+    const holding = { ...observer, onToolCall: async (call: ToolCallInput) => (observer.onToolCall(call), toolRan(), await released) };
+    const worker = await assistantWorker(taskQueue, holding);
+    const invoice = sampleInvoice(uniqueName('INV'));
+    await worker.runUntil(async () => {
+      const handle = await startAssistant(taskQueue);
+      void handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice)}`] }).catch(() => {});
+      await ran;
+      await handle.cancel();
+      await waitFor(() => handle.fetchHistory(), (h) => (h.events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes));
+      release();
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(3); // listTools, modelStep, and the tool call, completed
+      expect(events.filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
+    });
+    expect(counts.modelCalls).toBe(1);
+    expect(toolNames(counts.toolCalls)).toEqual(['invoices/process_invoice']);
+    expect((await awaitingApproval(invoice)).invoiceId).toBe(invoice.id); // the call took full effect
+  });
+});
+
+describe('09-durable-assistant: fan-out', () => {
+  it('proof 5: "Review everything awaiting approval" reviews 5 invoices, one child each, at most 2 at a time', async () => {
+    const taskQueue = uniqueName('assistant');
+    const { observer } = counters();
+    const worker = await assistantWorker(taskQueue, observer);
+    const invoices = Array.from({ length: 5 }, () => sampleInvoice(uniqueName('INV-R')));
+    for (const invoice of invoices) {
+      await env.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
+    }
+    for (const invoice of invoices) await awaitingApproval(invoice);
+    await worker.runUntil(async () => {
+      const handle = await startAssistant(taskQueue, { maxConcurrentReviews: 2 });
+      const { reply } = await handle.executeUpdate(sendMessage, { args: ['Review everything awaiting approval'] });
+      for (const invoice of invoices) expect(reply).toContain(`- ${invoice.id}: ${invoice.customer}, 268.49 in 3 line(s), AWAITING_APPROVAL.`);
+      // #region max-concurrent
+      // How many children ran at once, from the parent's own history: +1 at each start, -1 at each end.
+      let running = 0;
+      let most = 0;
+      for (const e of (await handle.fetchHistory()).events ?? []) {
+        if (e.startChildWorkflowExecutionInitiatedEventAttributes) most = Math.max(most, ++running);
+        if (e.childWorkflowExecutionCompletedEventAttributes) running--;
+      }
+      // #endregion max-concurrent
+      expect(most).toBe(2);
+      const children = ((await handle.fetchHistory()).events ?? []).filter((e) => e.childWorkflowExecutionCompletedEventAttributes);
+      expect(children.length).toBeGreaterThanOrEqual(5);
+    });
+  });
+});
+
+describe('09-durable-assistant: the terminal chat', () => {
+  it('proof 7: chat.ts is killed mid-conversation; --resume continues the same one, and the approval is confirmed there', async () => {
+    const taskQueue = uniqueName('assistant');
+    const { counts, observer } = counters();
+    const worker = await assistantWorker(taskQueue, observer);
+    const invoice = { ...sampleInvoice('INV-001'), customer: 'ACME Corp' };
+    await worker.runUntil(async () => {
+      const first = chat([], taskQueue);
+      await first.expect(/you> $/);
+      first.type(`Process this invoice: ${JSON.stringify(invoice)}`);
+      await first.expect(/assistant> Invoice INV-001 submitted[^\n]*\nyou> $/);
+      const workflowId = /Conversation (assistant-\w+)/.exec(first.output())![1]!;
+      await awaitingApproval(invoice);
+      first.type("What's the status of INV-001?");
+      await first.expect(/assistant> INV-001 is AWAITING_APPROVAL: 0 of 3 line\(s\) paid\.\nyou> $/);
+      first.process.kill('SIGKILL');
+
+      const second = chat(['--resume', workflowId, '--as', 'erin'], taskQueue);
+      await second.expect(/Resumed after 2 turn\(s\)\.\nassistant> INV-001 is AWAITING_APPROVAL[^\n]*\nyou> $/);
+      second.type('Approve invoice INV-001');
+      await second.expect(/assistant wants to run approve_invoice \{"invoice_id":"INV-001","approved_by":"the assistant"\}[^\n]*\nconfirm as erin\? \(yes\/no\) $/);
+      second.type('yes');
+      await second.expect(/assistant> Invoice INV-001 approved by erin[^\n]*\nyou> $/);
+      second.process.stdin.end();
+      await new Promise((resolve) => second.process.once('exit', resolve));
+    });
+    expect(await invoiceHandle(invoice).result()).toMatchObject({ state: 'PAID', decision: { by: 'erin' } });
+    expect(toolNames(counts.toolCalls)).toEqual(['invoices/process_invoice', 'invoices/get_invoice_status', 'invoices/approve_invoice']);
+  });
+});
+
+/** chat.ts in a child process, driven through its stdin and read from its stdout. */
+function chat(args: string[], taskQueue: string) {
+  const { command, args: tsxArgs } = tsxCommand(new URL('./chat.ts', import.meta.url), args);
+  const child: ChildProcessWithoutNullStreams = spawn(command, tsxArgs, {
+    env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, ASSISTANT_TASK_QUEUE: taskQueue },
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   return {
-    activities: events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : [])),
-    patchMarker: events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
+    process: child,
+    output: () => out,
+    type: (line: string) => child.stdin.write(`${line}\n`),
+    expect: (pattern: RegExp) => waitFor(async () => out, (o) => pattern.test(o), 60_000),
   };
 }
 
-/** A summary attached to a history event (timer, activity), decoded. */
-function summaryOf(event: { userMetadata?: { summary?: unknown } | null }): string | undefined {
-  const payload = event.userMetadata?.summary;
-  return payload ? defaultPayloadConverter.fromPayload(payload as never) : undefined;
-}
-
-describe('08-versioning: a deploy while an invoice waits for approval', () => {
-  it('Part A: proof 3: an invoice started on the old code is approved on the new code and paid on the old path; a new one is notified first', async () => {
-    const taskQueue = uniqueName('tq');
-    const outbox = new Outbox();
-    const activities = createActivities(new Erp(), new LedgerGateway(join(dir, 'ledger.jsonl')), outbox);
-    const old = sampleInvoice(uniqueName('INV-OLD'));
-    const oldHandle = env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(old.id));
-
-    // #region deploy
-    // The old code: the invoice is validated and waits for approval.
-    const oldWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.v1, activities });
-    await oldWorker.runUntil(async () => {
-      await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: oldHandle.workflowId, args: [old], ...invoiceMetadata(old) });
-      await waitFor(() => oldHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
-    }); // the old worker is shut down here: the deploy
-
-    // The new code takes over the same task queue; the waiting invoice is approved there.
-    const newWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.patched, activities });
-    // #endregion deploy
-    const fresh = sampleInvoice(uniqueName('INV-NEW'));
-    const [oldResult, freshResult, freshHandle] = await newWorker.runUntil(async () => {
-      const freshHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(fresh.id), args: [fresh] });
-      await waitFor(() => freshHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
-      await oldHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
-      await freshHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
-      return [await oldHandle.result(), await freshHandle.result(), freshHandle] as const;
-    });
-
-    // The old invoice: paid in full, on the old path: no notification, no patch marker.
-    expect(oldResult).toMatchObject({ state: 'PAID', linesPaid: 3, amountPaid: 268.49, decision: { approved: true, by: 'alice' } });
-    expect(await pathOf(oldHandle)).toEqual({ activities: ['validateInvoice', 'processPayment', 'processPayment', 'processPayment'], patchMarker: false });
-    // The new invoice: the customer was told, before the money moved.
-    expect(freshResult).toMatchObject({ state: 'PAID', linesPaid: 3, amountPaid: 268.49 });
-    expect(await pathOf(freshHandle)).toEqual({
-      activities: ['validateInvoice', 'notifyCustomer', 'processPayment', 'processPayment', 'processPayment'],
-      patchMarker: true,
-    });
-    expect(outbox.sent.map((n) => n.invoiceId)).toEqual([fresh.id]);
-    expect(NOTIFY_CUSTOMER_PATCH).toBe('notify-customer-before-payment');
-  });
-
-  it('proof 4: the unsafe change, deployed while an invoice waits: it is approved and paid without error, notified first; one paid on the old code fails replay', async () => {
-    const taskQueue = uniqueName('tq');
-    const outbox = new Outbox();
-    const gateway = new LedgerGateway(join(dir, 'ledger-unsafe.jsonl'));
-    const activities = createActivities(new Erp(), gateway, outbox);
-    const [waiting, paid] = [sampleInvoice(uniqueName('INV-WAIT')), sampleInvoice(uniqueName('INV-PAID'))];
-    const waitingHandle = env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(waiting.id));
-    const paidHandle = env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(paid.id));
-
-    // The old code: one invoice is approved and paid, the other waits for approval.
-    const oldWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.v1, activities });
-    await oldWorker.runUntil(async () => {
-      await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: paidHandle.workflowId, args: [paid], ...invoiceMetadata(paid) });
-      await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: waitingHandle.workflowId, args: [waiting], ...invoiceMetadata(waiting) });
-      await waitFor(() => paidHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
-      await paidHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
-      await paidHandle.result();
-      await waitFor(() => waitingHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
-    }); // the old worker is shut down here: the unsafe deploy
-
-    // The unsafe code takes over. It knows the waiting invoice only by its history, and replays it
-    // up to the wait: validateInvoice, then the approval timer, as the old code did. Approved now,
-    // the invoice goes on down the unsafe code's path.
-    const unsafeWorker = await Worker.create({
-      connection: env.nativeConnection,
+describe('09-durable-assistant: a confirmation nobody gives', () => {
+  it('proof 6: refused after 24 simulated hours; nothing approved, and the model is told', async () => {
+    // Temporal's time-skipping test server: the 24-hour wait passes in a moment.
+    const skipping = await onFreePort((port) => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer'), port } }));
+    const { worker: invoices, running } = await startInvoiceWorker(skipping, invoiceBundle, join(dir, 'ledger-skipping.jsonl'));
+    const skippingPool = new McpPool({ invoices: invoiceServer({ TEMPORAL_ADDRESS: skipping.address }) });
+    const { counts, observer } = counters();
+    const taskQueue = uniqueName('assistant');
+    const worker = await Worker.create({
+      connection: skipping.nativeConnection,
       taskQueue,
-      workflowBundle: await bundleOnce(new URL('./workflows-unsafe.ts', import.meta.url)),
-      activities,
+      workflowBundle: bundle,
+      activities: createAssistantActivities(scriptedStandIn(), skippingPool, observer),
     });
-    const [result, paidQuery] = await unsafeWorker.runUntil(async () => {
-      await waitingHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
-      const result = await waitingHandle.result();
-      // The paid invoice's history has processPayment right after the approval; this code
-      // schedules notifyCustomer there. A query replays the history, so it fails.
-      const paidQuery = await paidHandle.query(getInvoiceStatus).then(() => undefined, (err: unknown) => err);
-      return [result, paidQuery] as const;
-    });
-
-    // The waiting invoice: paid in full, each line once, and no workflow task ever failed on the way.
-    expect(result).toMatchObject({ state: 'PAID', linesPaid: 3, amountPaid: 268.49, decision: { approved: true, by: 'alice' } });
-    expect(result.payments.map((p) => [p.item, p.amount])).toEqual([['Laptop stand', 49.99], ['USB-C dock', 129], ['Ergonomic keyboard', 89.5]]);
-    expect(gateway.charges().filter((c) => c.idempotencyKey.startsWith(`${waitingHandle.workflowId}/`))).toHaveLength(3);
-    const events = (await waitingHandle.fetchHistory()).events ?? [];
-    expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
-    // What the unsafe path does differently: the customer hears before the money moves, although
-    // the invoice started on the old code and no patch marker says it should.
-    expect(await pathOf(waitingHandle)).toEqual({
-      activities: ['validateInvoice', 'notifyCustomer', 'processPayment', 'processPayment', 'processPayment'],
-      patchMarker: false,
-    });
-    expect(outbox.sent.map((n) => n.invoiceId)).toEqual([waiting.id]);
-    // The invoice paid on the old code is what the unsafe change breaks.
-    expect(String(paidQuery)).toMatch(/Nondeterminism error: Activity type of scheduled event 'processPayment' does not match activity type of activity command 'notifyCustomer'/);
+    const invoice = sampleInvoice(uniqueName('INV'));
+    try {
+      await worker.runUntil(async () => {
+        await skipping.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
+        const handle: WorkflowHandle<typeof AssistantWorkflow> = await skipping.client.workflow.start(AssistantWorkflow, {
+          taskQueue,
+          workflowId: uniqueName('assistant'),
+          args: [{ config: { confirmationTimeout: '24 hours' } }],
+        });
+        const asked = await handle.executeUpdate(sendMessage, { args: [`Approve invoice ${invoice.id}`] });
+        expect(asked.awaiting?.tool).toBe('approve_invoice');
+        await skipping.sleep('25 hours');
+        const status = await waitFor(() => handle.query(getAssistantStatus), (s) => s.turns === 1);
+        expect(status.lastReply).toBe(`I did not approve ${invoice.id}: Not run: nobody confirmed approve_invoice within 24 hours, so it was refused. Nothing was changed.`);
+      });
+      expect(counts.toolCalls).toEqual([]); // approve_invoice never ran
+      expect(counts.modelCalls).toBe(2); // and the model was asked again, to tell the user
+      expect((await skipping.client.workflow.getHandle(invoiceWorkflowId(invoice.id)).query(getInvoiceStatus)).state).toBe('AWAITING_APPROVAL');
+    } finally {
+      await skippingPool.close();
+      invoices.shutdown();
+      await running;
+      await skipping.teardown();
+    }
   });
 });
 
-describe('08-versioning: what an operator sees in the Web UI', () => {
-  it('Part B, Part C: a summary and details from the start, current details that follow the state, named timer and activities', async () => {
-    const taskQueue = uniqueName('tq');
-    const invoice = { ...sampleInvoice(uniqueName('INV')), customer: 'ACME Corp' };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundles.patched,
-      activities: createActivities(new Erp(), new LedgerGateway(join(dir, 'ledger-ui.jsonl')), new Outbox()),
-    });
-    await worker.runUntil(async () => {
-      // #region start-with-metadata
-      const handle = await env.client.workflow.start(InvoiceWorkflow, {
-        taskQueue,
-        workflowId: invoiceWorkflowId(invoice.id),
-        args: [invoice, { approvalTimeout: '2 hours' }],
-        ...invoiceMetadata(invoice, '2 hours'), // staticSummary and staticDetails
-      });
-      // #endregion start-with-metadata
-      const waiting = await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
-
-      // #region read-metadata
-      const description = await handle.describe();
-      expect(await description.staticSummary()).toBe(`Invoice ${invoice.id} · ACME Corp · 268.49`);
-      expect(await description.staticDetails()).toBe(
-        '**ACME Corp**, 3 line(s), approval within 2 hours:\n\n1. Laptop stand: 49.99\n2. USB-C dock: 129.00\n3. Ergonomic keyboard: 89.50',
-      );
-      // Current details change with the state; the Web UI reads them with this built-in query.
-      const metadata = await handle.query(workflowMetadataQuery);
-      expect(metadata.currentDetails).toBe(`Waiting for approval until ${waiting.approvalDeadline}.`);
-      // #endregion read-metadata
-
-      await handle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
-      await handle.result();
-      expect((await handle.query(workflowMetadataQuery)).currentDetails).toBe('Paid 268.49 in 3 charge(s), approved by alice.');
-
-      // The timeline, as the Web UI draws it from the history.
-      const events = (await handle.fetchHistory()).events ?? [];
-      expect(events.filter((e) => e.timerStartedEventAttributes).map(summaryOf)).toEqual(['approval deadline']);
-      expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map(summaryOf)).toEqual([
-        'check invoice with the ERP',
-        'notify ACME Corp',
-        'charge line 1: Laptop stand 49.99',
-        'charge line 2: USB-C dock 129.00',
-        'charge line 3: Ergonomic keyboard 89.50',
-      ]);
-    });
-  });
-
-  it('Part C: current details say how an invoice ended: rejected, or timed out', async () => {
-    const taskQueue = uniqueName('tq');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundles.patched,
-      activities: createActivities(new Erp(), new LedgerGateway(join(dir, 'ledger-ended.jsonl')), new Outbox()),
-    });
-    await worker.runUntil(async () => {
-      const [rejected, late] = [sampleInvoice(uniqueName('INV')), sampleInvoice(uniqueName('INV'))];
-      const rejectedHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(rejected.id), args: [rejected] });
-      const lateHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(late.id), args: [late, { approvalTimeout: '1 second' }] });
-      await waitFor(() => rejectedHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
-      expect((await rejectedHandle.query(workflowMetadataQuery)).currentDetails).toMatch(/^Waiting for approval until /);
-      await rejectedHandle.executeUpdate(rejectInvoice, { args: [{ by: 'bob', reason: 'not ordered' }] });
-      await rejectedHandle.result();
-      expect((await rejectedHandle.query(workflowMetadataQuery)).currentDetails).toBe('Rejected by bob: not ordered. Nothing was paid.');
-      const { approvalDeadline } = await lateHandle.result();
-      expect((await lateHandle.query(workflowMetadataQuery)).currentDetails).toBe(`Timed out at ${approvalDeadline}: nobody decided, nothing was paid.`);
-    });
+describe('09-durable-assistant: replay', () => {
+  it('proof 8: the recorded assistant histories replay against the current workflow code', async () => {
+    const folder = new URL('./histories/', import.meta.url);
+    const files = readdirSync(folder).filter((f) => f.startsWith('assistant-')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const histories = files.map((f) => ({ workflowId: f, history: JSON.parse(readFileSync(new URL(f, folder), 'utf8')) }));
+    const failed: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+      if (result.error) failed.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failed).toEqual([]);
   });
 });
