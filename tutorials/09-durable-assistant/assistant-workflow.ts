@@ -16,6 +16,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
@@ -320,7 +321,8 @@ export async function AssistantWorkflow(input: AssistantInput = {}): Promise<str
     const reviewer = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         const reply = await executeChild(AssistantWorkflow, {
-          workflowId: `${workflowInfo().workflowId}-turn${status.turns + 1}-review-${id}`,
+          // uuid4() is the workflow's deterministic one: the same id when this code replays.
+          workflowId: `review-${id}-${uuid4()}`,
           args: [{ config: input.config, firstMessage: `Review invoice ${id}` }],
           staticSummary: `review ${id}`,
         });
