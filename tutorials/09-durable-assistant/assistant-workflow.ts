@@ -232,10 +232,12 @@ export async function AssistantWorkflow(input: AssistantInput = {}): Promise<str
     // #region continue-as-new
     // A long conversation would grow this run's history without end: start a fresh run with the
     // messages carried over. Between turns only, once every Update has returned its answer.
+    // #exercise continue-between-turns "Part B: a bounded history"
     if (turnsThisRun >= config.turnsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof AssistantWorkflow>({ config: input.config, messages, turnsBefore: status.turns });
     }
+    // #endexercise
     // #endregion continue-as-new
   }
 
@@ -245,11 +247,13 @@ export async function AssistantWorkflow(input: AssistantInput = {}): Promise<str
     messages.push({ role: 'user', content: text });
     for (let step = 1; step <= config.maxSteps; step++) {
       // Pause is honoured between steps: a step in flight finishes, the next waits for resume.
+      // #exercise pause-between-steps "Part C: pause between steps"
       if (status.paused) {
         status.phase = 'paused';
         setCurrentDetails('Paused: the next step waits for resume.');
         await condition(() => !status.paused);
       }
+      // #endexercise
       status.phase = 'thinking';
       setCurrentDetails(`Turn ${status.turns + 1}, step ${step}: asking the model.`);
       stepsThisRun++;
@@ -276,11 +280,13 @@ export async function AssistantWorkflow(input: AssistantInput = {}): Promise<str
     if (spec === REVIEW_TOOL) return reviewAwaitingApproval();
     let args = call.input;
     if (spec.destructive) {
+      // #exercise ask-first "Part A: the person decides"
       const answer = await askPerson(call, spec);
       if (!answer) return `Not run: nobody confirmed ${spec.tool} within ${String(config.confirmationTimeout)}, so it was refused. Nothing was changed.`;
       if (!answer.approved) return `Not run: ${answer.by} declined ${spec.tool}. Nothing was changed.`;
       // Who decided is the person who confirmed, never a name the model typed.
       args = { ...args, ...personFields(spec, answer.by) };
+      // #endexercise
     }
     status.phase = 'calling-tool';
     setCurrentDetails(`Calling ${spec.server}/${spec.tool}.`);

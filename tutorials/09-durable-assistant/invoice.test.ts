@@ -122,7 +122,7 @@ const invoiceHandle = (invoice: Invoice) => env.client.workflow.getHandle<typeof
 const awaitingApproval = (invoice: Invoice) => waitFor(() => invoiceHandle(invoice).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
 
 describe('09-durable-assistant: a conversation through the real MCP server', () => {
-  it('proof 1: processes an invoice, asks before approving, a person confirms, and it is PAID; one model call per step', async () => {
+  it('Part A: proof 1: processes an invoice, asks before approving, a person confirms, and it is PAID; one model call per step', async () => {
     const taskQueue = uniqueName('assistant');
     const { counts, observer } = counters();
     const worker = await assistantWorker(taskQueue, observer);
@@ -172,7 +172,7 @@ describe('09-durable-assistant: a conversation through the real MCP server', () 
     expect((await invoiceHandle(invoice).query(getInvoiceStatus)).state).toBe('AWAITING_APPROVAL');
   });
 
-  it('proof 2: a third-party MCP server from npm beside ours; the conversation continues as new, its messages carried over', async () => {
+  it('Part B: proof 2: a third-party MCP server from npm beside ours; the conversation continues as new, its messages carried over', async () => {
     const taskQueue = uniqueName('assistant');
     const { counts, observer } = counters();
     const worker = await assistantWorker(taskQueue, observer);
@@ -215,11 +215,9 @@ describe('09-durable-assistant: crashes and control', () => {
     expect(a.counts).toMatchObject({ modelCalls: 1 });
     expect(toolNames(a.counts.toolCalls)).toEqual(['invoices/process_invoice']);
 
-    // Worker B, a new process as far as Temporal knows, with its own MCP connections.
-    const poolB = new McpPool(servers);
-    const workerB = await assistantWorker(taskQueue, b.observer, poolB);
+    // Worker B, another worker as far as Temporal knows, with MCP connections of its own (the file's pool).
+    const workerB = await assistantWorker(taskQueue, b.observer, pool);
     const result = await workerB.runUntil(turn);
-    await poolB.close();
     expect(result.reply).toMatch(new RegExp(`^Invoice ${invoice.id} submitted`));
     // Worker B made the second model call and no tool call: the first was recorded, not repeated.
     expect(b.counts.modelCalls).toBe(1);
@@ -230,7 +228,7 @@ describe('09-durable-assistant: crashes and control', () => {
     expect((await awaitingApproval(invoice)).invoiceId).toBe(invoice.id);
   });
 
-  it('proof 4a: pause holds the next model step until resume', async () => {
+  it('Part C: proof 4a: pause holds the next model step until resume', async () => {
     const taskQueue = uniqueName('assistant');
     const { counts, observer } = counters();
     const worker = await assistantWorker(taskQueue, observer);

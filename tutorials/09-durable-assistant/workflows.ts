@@ -125,13 +125,11 @@ export interface InvoiceOptions {
  * are fixed for the life of the workflow.
  */
 export function invoiceMetadata(invoice: Invoice, approvalTimeout: string | number = DEFAULT_APPROVAL_TIMEOUT) {
-  // #exercise static-metadata-body "Part B: a summary and details from the start"
   const lines = invoice.lines.map((line, i) => `${i + 1}. ${line.item}: ${line.amount.toFixed(2)}`);
   return {
     staticSummary: `Invoice ${invoice.id} · ${invoice.customer} · ${sumAmounts(invoice.lines).toFixed(2)}`,
     staticDetails: [`**${invoice.customer}**, ${invoice.lines.length} line(s), approval within ${typeof approvalTimeout === 'number' ? `${approvalTimeout} ms` : approvalTimeout}:`, '', ...lines].join('\n'),
   };
-  // #endexercise
 }
 // #endregion static-metadata
 
@@ -153,9 +151,7 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
   // Decided once, first thing: an invoice started before this change finds no marker here in its
   // history, so patched() is false while it replays and it keeps the old path to the end, even if
   // it is approved after the new code was deployed. A new invoice records the marker and says true.
-  // #exercise decide-once "Part A: the change behind patched()"
   const notifiesCustomer = patched(NOTIFY_CUSTOMER_PATCH);
-  // #endexercise
   // #endregion patched
   const approvalTimeout = approvalTimeoutOf(options);
   const status: InvoiceStatus = {
@@ -207,9 +203,7 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     // #region current-details
     // Current details: what the invoice is doing now, on its Web UI page. Not part of the history,
     // so setting them never affects replay; the __temporal_workflow_metadata query reads them.
-    // #exercise details-validating "Part C: current details"
     setCurrentDetails('Checking the invoice with the ERP.');
-    // #endexercise
     // #endregion current-details
     await validateInvoice.executeWithOptions({ summary: 'check invoice with the ERP' }, [invoice]);
 
@@ -219,44 +213,34 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     // Date.now() is the workflow's deterministic clock, safe to use here.
     status.state = 'AWAITING_APPROVAL';
     status.approvalDeadline = new Date(Date.now() + toMs(approvalTimeout)).toISOString();
-    // #exercise details-waiting "Part C: current details"
     setCurrentDetails(`Waiting for approval until ${status.approvalDeadline}.`);
-    // #endexercise
     // The summary names the timer in the Web UI's timeline. It rides on the command as metadata,
     // which replay does not compare: adding one to code with running invoices needs no patch.
     const decided = await condition(() => status.decision !== null, approvalTimeout, { summary: 'approval deadline' });
     // #endregion deadline
     if (!decided) {
       status.state = 'TIMED_OUT'; // nobody decided in time: auto-reject, pay nothing
-      // #exercise details-timed-out "Part C: current details"
       setCurrentDetails(`Timed out at ${status.approvalDeadline}: nobody decided, nothing was paid.`);
-      // #endexercise
       return status;
     }
     if (!status.decision?.approved) {
       status.state = 'REJECTED';
-      // #exercise details-rejected "Part C: current details"
       setCurrentDetails(`Rejected by ${status.decision?.by}: ${status.decision?.reason}. Nothing was paid.`);
-      // #endexercise
       return status;
     }
 
     // #region notify-customer
     // The change: the customer hears from us before any money moves. Only invoices that
     // recorded the patch marker take this path; the others pay exactly as before.
-    // #exercise notify-if-patched "Part A: the change behind patched()"
     if (notifiesCustomer) {
       setCurrentDetails(`Approved by ${status.decision.by}; telling ${invoice.customer} before paying.`);
       await notifyCustomer.executeWithOptions({ summary: `notify ${invoice.customer}` }, [invoice]);
     }
-    // #endexercise
     // #endregion notify-customer
 
     status.state = 'PAYING';
     for (const [lineIndex, line] of invoice.lines.entries()) {
-      // #exercise details-paying "Part C: current details"
       setCurrentDetails(`Paying line ${lineIndex + 1} of ${invoice.lines.length}: ${line.item}, ${line.amount.toFixed(2)}.`);
-      // #endexercise
       // An activity summary per line: the timeline reads "charge line 2: USB-C dock 129.00".
       const payment = await processPayment.executeWithOptions({ summary: `charge line ${lineIndex + 1}: ${line.item} ${line.amount.toFixed(2)}` }, [
         { invoiceId: invoice.id, lineIndex, line },
@@ -266,9 +250,7 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
       status.amountPaid = sumAmounts(status.payments);
     }
     status.state = 'PAID';
-    // #exercise details-paid "Part C: current details"
     setCurrentDetails(`Paid ${status.amountPaid.toFixed(2)} in ${status.payments.length} charge(s), approved by ${status.decision.by}.`);
-    // #endexercise
     return status;
   // #region fail-readably
   } catch (err) {
@@ -276,9 +258,7 @@ export async function InvoiceWorkflow(invoice: Invoice, options: InvoiceOptions 
     // Keep the reason where a query can see it, then fail the workflow with a readable message.
     status.state = 'FAILED';
     status.failure = rootMessage(err);
-    // #exercise details-failed "Part C: current details"
     setCurrentDetails(`Failed: ${status.failure}`);
-    // #endexercise
     throw ApplicationFailure.nonRetryable(`Invoice ${invoice.id} failed: ${status.failure}`, 'InvoiceFailed');
   }
   // #endregion fail-readably
