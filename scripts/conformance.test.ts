@@ -10,6 +10,7 @@ import { createServer as server05 } from '../tutorials/05-mcp-server/server.js';
 import { createServer as server06 } from '../tutorials/06-durability-demo/server.js';
 import { createServer as server07 } from '../tutorials/07-mcp-native/server.js';
 import { createServer as server08 } from '../tutorials/08-versioning/server.js';
+import { createServer as server09 } from '../tutorials/09-durable-assistant/server.js';
 import { ALWAYS, chooseSteps, judge, selectScenarios, SERVER_STEPS, type Check } from './conformance.js';
 
 const applying = (capabilities: object) =>
@@ -38,6 +39,7 @@ describe('selectScenarios', () => {
     ['06', server06, []],
     ['07', () => server07({ connected: false }), ['resources-list']],
     ['08', server08, []],
+    ['09', server09, []],
   ])('step %s over HTTP: the five, plus %j', async (_step, createServer, extra) => {
     const server = createServer();
     const client = new Client({ name: 'conformance-test', version: '1.0.0' });

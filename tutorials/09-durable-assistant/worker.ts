@@ -97,7 +97,7 @@ async function main() {
       workflowBundle: await workflowBundle(new URL('./assistant-workflow.ts', import.meta.url)),
       activities: createAssistantActivities(model, pool),
     });
-    log('worker', `polling "${TASK_QUEUE}" (invoices) and "${settings.taskQueue}" (assistant); model: ${description}; Ctrl-C to stop`);
+    log('worker', `polling task queue "${TASK_QUEUE}" (invoices) and "${settings.taskQueue}" (assistant); model: ${description}; Ctrl-C to stop`);
     // Until Ctrl-C or SIGTERM: then both finish the tasks in hand and return.
     await Promise.all([invoices.run(), assistant.run()]);
   } finally {
