@@ -35,6 +35,7 @@ runMain(async () => {
   // #endregion start-or-resume
   console.log(`Conversation ${handle.workflowId} (${workflowUrl(handle.workflowId)})`);
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  rl.on('SIGINT', () => rl.close()); // Ctrl-C: leave the conversation, not the workflow
   rl.on('close', () => {
     console.log(`\nBye. Come back with: npx tsx tutorials/09-durable-assistant/chat.ts --resume ${handle.workflowId}`);
     process.exit(0);
