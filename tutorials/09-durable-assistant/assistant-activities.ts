@@ -2,7 +2,7 @@
 // for one step, one call of one MCP tool, and the list of tools. The loop that strings them
 // together is in assistant-workflow.ts, where Temporal records every step.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { generateText, jsonSchema, tool, type LanguageModel, type ToolSet } from 'ai';
+import { APICallError, generateText, jsonSchema, tool, type LanguageModel, type ToolSet } from 'ai';
 import type { JSONSchema7 } from '@ai-sdk/provider';
 import { UnknownServerError, type McpPool } from './mcp-pool.js';
 import type { ModelStepInput, ModelStepOutput, ToolCallInput, ToolSpec } from './assistant-workflow.js';
@@ -41,6 +41,10 @@ export function createAssistantActivities(model: LanguageModel, pool: McpPool, o
         // (3 SDK tries x 5 activity attempts) and hide each one from the history.
         maxRetries: 0,
         abortSignal: Context.current().cancellationSignal,
+      }).catch((err: unknown) => {
+        // A bad key or a model that does not exist will not work on the next attempt either.
+        if (APICallError.isInstance(err) && !err.isRetryable) throw ApplicationFailure.nonRetryable(err.message, 'ModelRefused');
+        throw err;
       });
       return {
         text: result.text,

@@ -5,6 +5,7 @@
 //
 // Workflow code: no Node built-ins, no I/O. `import type` only from the AI SDK (erased at build).
 import {
+  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -257,7 +258,16 @@ export async function AssistantWorkflow(input: AssistantInput = {}): Promise<str
       status.phase = 'thinking';
       setCurrentDetails(`Turn ${status.turns + 1}, step ${step}: asking the model.`);
       stepsThisRun++;
-      const out = await modelStep.executeWithOptions({ summary: `model step ${stepsThisRun}` }, [{ system: config.system, messages, tools }]);
+      let out: ModelStepOutput;
+      try {
+        out = await modelStep.executeWithOptions({ summary: `model step ${stepsThisRun}` }, [{ system: config.system, messages, tools }]);
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err; // e.g. a cancellation: not ours to answer
+        // Retries spent, or refused for good (a bad key): this turn says so; the conversation lives on.
+        const reply = `The model could not be reached (${rootMessage(err)}); nothing more was done. Check the worker's model settings, then ask again.`;
+        messages.push({ role: 'assistant', content: reply });
+        return reply;
+      }
       messages.push(...out.messages);
       if (out.toolCalls.length === 0) return out.text;
       const results: ToolResultPart[] = [];
@@ -360,4 +370,11 @@ function invoiceIdsIn(listing: string): string[] | null {
 /** '24 hours' → 86400000, with the parser Temporal itself uses; numbers are milliseconds already. */
 function toMs(duration: Duration): number {
   return typeof duration === 'number' ? duration : ms(duration as StringValue);
+}
+
+/** The innermost message: "invalid x-api-key", not "Activity task failed". */
+function rootMessage(err: unknown): string {
+  let e = err;
+  while (e instanceof Error && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }

@@ -19,6 +19,8 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { APICallError } from 'ai';
+import { MockLanguageModelV4 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existingExecutable, REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
 import { onFreePort, startDevServer, type DevServer } from '../../shared/dev-server.js';
@@ -170,6 +172,25 @@ describe('09-durable-assistant: a conversation through the real MCP server', () 
     });
     expect(counts.toolCalls).toEqual([]);
     expect((await invoiceHandle(invoice).query(getInvoiceStatus)).state).toBe('AWAITING_APPROVAL');
+  });
+
+  it('proof 1c: a model that refuses for good (a bad key) is called once, not retried, and the turn says so', async () => {
+    const taskQueue = uniqueName('assistant');
+    let calls = 0;
+    const badKey = new MockLanguageModelV4({
+      doGenerate: async () => {
+        calls++;
+        throw new APICallError({ message: 'invalid x-api-key', url: 'https://api.example/v1', requestBodyValues: {}, statusCode: 401, isRetryable: false });
+      },
+    });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: createAssistantActivities(badKey, pool) });
+    await worker.runUntil(async () => {
+      const handle = await startAssistant(taskQueue);
+      const { reply } = await handle.executeUpdate(sendMessage, { args: ['Review invoice INV-1'] });
+      expect(reply).toBe("The model could not be reached (invalid x-api-key); nothing more was done. Check the worker's model settings, then ask again.");
+      expect((await handle.describe()).status.name).toBe('RUNNING'); // the conversation lives on
+    });
+    expect(calls).toBe(1); // maxRetries: 0 in the client, and non-retryable for Temporal
   });
 
   it('Part B: proof 2: a third-party MCP server from npm beside ours; the conversation continues as new, its messages carried over', async () => {
