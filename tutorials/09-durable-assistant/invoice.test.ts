@@ -193,6 +193,31 @@ describe('09-durable-assistant: a conversation through the real MCP server', () 
     expect(calls).toBe(1); // maxRetries: 0 in the client, and non-retryable for Temporal
   });
 
+  it('proof 1d: the invoice server dies under the pool; the next tool call opens a new connection and succeeds', async () => {
+    const taskQueue = uniqueName('assistant');
+    const { counts, observer } = counters();
+    const ownPool = new McpPool({ invoices: servers.invoices! });
+    const worker = await assistantWorker(taskQueue, observer, ownPool);
+    const invoice = sampleInvoice(uniqueName('INV'));
+    await env.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
+    await awaitingApproval(invoice);
+    try {
+      await worker.runUntil(async () => {
+        const handle = await startAssistant(taskQueue); // lists the tools: the connection is open
+        const before = await waitFor(() => ownPool.processId('invoices'), (pid) => pid !== null);
+        process.kill(before!, 'SIGKILL');
+        const { reply } = await handle.executeUpdate(sendMessage, { args: [`What's the status of ${invoice.id}?`] });
+        expect(reply).toBe(`${invoice.id} is AWAITING_APPROVAL: 0 of 3 line(s) paid.`);
+        const after = await ownPool.processId('invoices');
+        expect(after).toBeGreaterThan(0);
+        expect(after).not.toBe(before);
+      });
+    } finally {
+      await ownPool.close();
+    }
+    expect(toolNames(counts.toolCalls)).toEqual(['invoices/get_invoice_status']);
+  });
+
   it('Part B: proof 2: a third-party MCP server from npm beside ours; the conversation continues as new, its messages carried over', async () => {
     const taskQueue = uniqueName('assistant');
     const { counts, observer } = counters();

@@ -76,6 +76,13 @@ export class McpPool {
     return result.isError ? `Error from ${tool}: ${text}` : text;
   }
 
+  /** The process id of a stdio server this pool has open (null for HTTP, or when none is open): what an operator kills to test recovery. */
+  async processId(server: string): Promise<number | null> {
+    const client = await this.open.get(server)?.catch(() => undefined);
+    const transport = client?.transport;
+    return transport instanceof StdioClientTransport ? transport.pid : null;
+  }
+
   async close(): Promise<void> {
     const clients = [...this.open.values()];
     this.open.clear();
