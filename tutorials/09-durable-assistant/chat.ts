@@ -58,6 +58,8 @@ runMain(async () => {
       console.log(`assistant wants to run ${tool} ${JSON.stringify(args)} (refused automatically at ${deadline}).`);
       const answer = (await rl.question(`confirm as ${values.as}? (yes/no) `)).trim().toLowerCase();
       result = await ask(() => handle.executeUpdate(confirmToolCall, { args: [{ by: values.as!, approved: answer === 'yes' || answer === 'y' }] }));
+      // Refused: most likely the wait timed out meanwhile, and the turn went on without us. Show how it ended.
+      if (!result) result = { turn: 0, reply: (await handle.query(getAssistantStatus)).lastReply, awaiting: null };
     }
     if (result?.reply) console.log(`assistant> ${result.reply}`);
   }

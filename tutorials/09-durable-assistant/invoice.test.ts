@@ -48,6 +48,7 @@ const MEMORY_SERVER = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', '
 
 let temporal: DevServer;
 let env: TestWorkflowEnvironment;
+let skipping: TestWorkflowEnvironment;
 let bundle: WorkflowBundle;
 let invoiceBundle: WorkflowBundle;
 let dir: string;
@@ -77,11 +78,13 @@ async function startInvoiceWorker(testEnv: TestWorkflowEnvironment, workflowBund
 
 beforeAll(async () => {
   dir = mkdtempSync(join(REPO_ROOT, '.temporal', 'test-09-'));
-  [env, bundle, invoiceBundle] = await Promise.all([
+  [env, skipping, bundle, invoiceBundle] = await Promise.all([
     (async () => {
       temporal = await startDevServer();
       return TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
     })(),
+    // Temporal's time-skipping test server, for proof 6: its 24-hour wait passes in a moment.
+    onFreePort((port) => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer'), port } })),
     bundleOnce(new URL('./assistant-workflow.ts', import.meta.url)),
     bundleOnce(new URL('./workflows.ts', import.meta.url)),
   ]);
@@ -101,6 +104,7 @@ afterAll(async () => {
   await invoiceWorkerRun;
   await pool?.close();
   await env?.teardown();
+  await skipping?.teardown();
   await temporal?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -404,8 +408,6 @@ function chat(args: string[], taskQueue: string) {
 
 describe('09-durable-assistant: a confirmation nobody gives', () => {
   it('proof 6: refused after 24 simulated hours; nothing approved, and the model is told', async () => {
-    // Temporal's time-skipping test server: the 24-hour wait passes in a moment.
-    const skipping = await onFreePort((port) => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: existingExecutable('testServer'), port } }));
     const { worker: invoices, running } = await startInvoiceWorker(skipping, invoiceBundle, join(dir, 'ledger-skipping.jsonl'));
     const skippingPool = new McpPool({ invoices: invoiceServer({ TEMPORAL_ADDRESS: skipping.address }) });
     const { counts, observer } = counters();
@@ -438,7 +440,6 @@ describe('09-durable-assistant: a confirmation nobody gives', () => {
       await skippingPool.close();
       invoices.shutdown();
       await running;
-      await skipping.teardown();
     }
   });
 });

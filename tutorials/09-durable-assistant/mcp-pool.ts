@@ -55,7 +55,8 @@ export class McpPool {
       const { tools } = await this.use(server, (client) => client.listTools());
       for (const tool of tools) {
         specs.push({
-          name: `${server}_${tool.name}`,
+          // Providers accept [A-Za-z0-9_-]{1,64} as a tool name; MCP allows more (dots, slashes).
+          name: `${server}_${tool.name}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64),
           server,
           tool: tool.name,
           description: tool.description ?? tool.title ?? tool.name,
