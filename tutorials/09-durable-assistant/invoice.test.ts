@@ -3,6 +3,8 @@
 // createAssistantActivities), not taken on trust.
 //   1. A scripted conversation through the real invoice MCP server (over stdio), the real invoice
 //      workflow and a worker: processed, asked before approving, confirmed by a person, PAID.
+//      (1b: a "no" runs nothing; 1c: a model that refuses for good is called once; 1d: the pool
+//      reopens a connection whose server died.)
 //   2. A third-party MCP server from npm (server-memory) beside ours; the conversation continues
 //      as new with its messages carried over.
 //   3. A worker lost between a tool call and the next model call: a new worker finishes the turn;
