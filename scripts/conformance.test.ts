@@ -10,6 +10,7 @@ import { createServer as server05 } from '../tutorials/05-mcp-server/server.js';
 import { createServer as server06 } from '../tutorials/06-durability-demo/server.js';
 import { createServer as server07 } from '../tutorials/07-mcp-native/server.js';
 import { createServer as server08 } from '../tutorials/08-versioning/server.js';
+import { createServer as server09 } from '../tutorials/09-durable-assistant/server.js';
 import { createServer as server10 } from '../tutorials/10-approval-card/server.js';
 import { ALWAYS, chooseSteps, judge, selectScenarios, SERVER_STEPS, type Check } from './conformance.js';
 
@@ -39,6 +40,7 @@ describe('selectScenarios', () => {
     ['06', server06, []],
     ['07', () => server07({ connected: false }), ['resources-list']],
     ['08', server08, []],
+    ['09', server09, []],
     ['10', server10, ['resources-list']], // the card's resource, listed once a client says it renders MCP Apps
   ])('step %s over HTTP: the five, plus %j', async (_step, createServer, extra) => {
     const server = createServer();
@@ -87,7 +89,7 @@ describe('chooseSteps', () => {
   });
 
   it('refuses a step without an MCP server', () => {
-    expect(() => chooseSteps(['03'])).toThrow(/not a step with an MCP server; choose from 05, 06, 07, 08, 10/);
+    expect(() => chooseSteps(['03'])).toThrow(/not a step with an MCP server; choose from 05, 06, 07, 08, 09, 10/);
     expect(() => chooseSteps(['abc'])).toThrow(/"abc"/);
   });
 });

@@ -27,7 +27,7 @@ import { describeError, isEntryPoint, runMain } from '../shared/log.js';
 import { startScript, type ScriptProcess } from '../shared/processes.js';
 
 /** The steps with an MCP server, in order. Not step 11: over HTTP it takes only OAuth tokens, which the suite's server scenarios never send (docs/conformance.md). */
-export const SERVER_STEPS = ['05-mcp-server', '06-durability-demo', '07-mcp-native', '08-versioning', '10-approval-card'] as const;
+export const SERVER_STEPS = ['05-mcp-server', '06-durability-demo', '07-mcp-native', '08-versioning', '09-durable-assistant', '10-approval-card'] as const;
 
 // #region select
 /**
@@ -195,7 +195,7 @@ interface Tally {
 /** Runs every scenario that applies to one step and prints its lines; adds to `tally`. */
 async function checkStep(step: string, temporal: DevServer, ledgerDir: string, tally: Tally): Promise<void> {
   const began = Date.now();
-  const line = (scenario: string, result: string) => console.log(`${step.padEnd(20)}${scenario.padEnd(30)}${result}`);
+  const line = (scenario: string, result: string) => console.log(`${step.padEnd(Math.max(20, step.length + 1))}${scenario.padEnd(30)}${result}`);
   const indent = ' '.repeat(50); // under the result column, for a failure's further lines
   let passed = 0;
   let failed = 0;
@@ -221,7 +221,7 @@ async function checkStep(step: string, temporal: DevServer, ledgerDir: string, t
   } finally {
     await running?.stop();
   }
-  console.log(`${step.padEnd(20)}${passed} passed, ${failed} failed (${((Date.now() - began) / 1000).toFixed(1)} s)\n`);
+  console.log(`${step.padEnd(Math.max(20, step.length + 1))}${passed} passed, ${failed} failed (${((Date.now() - began) / 1000).toFixed(1)} s)\n`);
   tally.passed += passed;
   tally.failed += failed;
 }

@@ -13,6 +13,8 @@
  * Step 08 gets two sets: `v1-*.json` from `workflows-v1.ts` (the code before its change) and
  * `v2-*.json` from `workflows.ts` (with the change, behind `patched()`).
  *
+ * Step 09 also gets its assistant's conversations, `assistant-*.json` (see {@link recordAssistant}).
+ *
  * Run it again only when a step's workflow changes on purpose (and then keep the old files too,
  * if invoices on the old code may still be running somewhere).
  */
@@ -21,7 +23,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import { REPO_ROOT, requireBinary } from '../shared/binaries.js';
 import { sampleInvoice, type Invoice } from '../shared/invoice.js';
 import { isEntryPoint, log, runMain } from '../shared/log.js';
@@ -38,6 +40,13 @@ import * as step07 from '../tutorials/07-mcp-native/activities.js';
 import { LedgerGateway as LedgerGateway07 } from '../tutorials/07-mcp-native/ledger.js';
 import * as step08 from '../tutorials/08-versioning/activities.js';
 import { LedgerGateway as LedgerGateway08 } from '../tutorials/08-versioning/ledger.js';
+import * as step09 from '../tutorials/09-durable-assistant/activities.js';
+import { createAssistantActivities } from '../tutorials/09-durable-assistant/assistant-activities.js';
+import { AssistantWorkflow, confirmToolCall, getAssistantStatus, sendMessage, type AssistantConfig } from '../tutorials/09-durable-assistant/assistant-workflow.js';
+import { LedgerGateway as LedgerGateway09 } from '../tutorials/09-durable-assistant/ledger.js';
+import { invoiceServer, McpPool } from '../tutorials/09-durable-assistant/mcp-pool.js';
+import { scriptedStandIn } from '../tutorials/09-durable-assistant/model.js';
+import { TASK_QUEUE as TASK_QUEUE_09 } from '../tutorials/09-durable-assistant/workflows.js';
 
 /** The paths an invoice can take; a step records those its workflow has. */
 export type Outcome = 'paid' | 'approved' | 'rejected' | 'timed-out' | 'failed';
@@ -73,6 +82,7 @@ export const RECORDINGS: Recording[] = [
   { step: '07-mcp-native', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step07.createActivities(erp, new LedgerGateway07(join(dir, 'ledger-07.jsonl'))) },
   { step: '08-versioning', workflows: 'workflows-v1.ts', prefix: 'v1-', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step08.createActivities(erp, new LedgerGateway08(join(dir, 'ledger-08.jsonl'))) },
   { step: '08-versioning', workflows: 'workflows.ts', prefix: 'v2-', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step08.createActivities(erp, new LedgerGateway08(join(dir, 'ledger-08.jsonl'))) },
+  { step: '09-durable-assistant', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step09.createActivities(erp, new LedgerGateway09(join(dir, 'ledger-09.jsonl'))) },
 ];
 
 /** The invoice each path runs with: the sample invoice, or one the ERP refuses. */
@@ -122,9 +132,9 @@ async function runOutcome(client: Client, r: Recording, taskQueue: string, outco
 }
 
 /** The history in the JSON form Temporal's CLI and Web UI export, from the CLI itself. */
-async function historyJson(address: string, workflowId: string): Promise<string> {
+async function historyJson(address: string, workflowId: string, runId?: string): Promise<string> {
   const { stdout } = await promisify(execFile)(requireBinary('cli'), [
-    'workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', address, '--namespace', 'default',
+    'workflow', 'show', '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json', '--address', address, '--namespace', 'default',
   ]);
   JSON.parse(stdout); // fail here, not in the replay test, if the CLI printed something else
   return stdout.endsWith('\n') ? stdout : `${stdout}\n`;
@@ -160,9 +170,100 @@ export async function recordHistories(steps: string[] = []): Promise<string[]> {
         log('record', `${r.step}/${r.workflows}: ${outcome} → ${file.slice(REPO_ROOT.length)}`);
       }
     }
+    if (chosen.some((r) => r.step === '09-durable-assistant')) written.push(...(await recordAssistant(env.address, client, env.nativeConnection, ledgerDir, identity)));
   } finally {
     await env.teardown();
     rmSync(ledgerDir, { recursive: true, force: true });
+  }
+  return written;
+}
+
+/**
+ * Step 09's assistant, through the scripted stand-in model and the step's real invoice MCP server
+ * (over stdio, on this script's dev server): a conversation whose approval is confirmed, one
+ * whose confirmation times out (2 s), one that continues as new after a turn (its first run), and
+ * a fan-out review. Each is written as `tutorials/09-durable-assistant/histories/assistant-<name>.json`.
+ */
+async function recordAssistant(address: string, client: Client, connection: NativeConnection, ledgerDir: string, identity: string): Promise<string[]> {
+  const step = '09-durable-assistant';
+  const taskQueue = 'record-09-assistant';
+  const invoice = (id: string) => sampleInvoice(id);
+  const pool = new McpPool({ invoices: invoiceServer({ TEMPORAL_ADDRESS: address }) });
+  const invoices = await Worker.create({
+    connection,
+    identity,
+    taskQueue: TASK_QUEUE_09, // the queue the step's MCP server starts invoices on
+    workflowBundle: await bundleOnce(new URL(`../tutorials/${step}/workflows.ts`, import.meta.url)),
+    activities: step09.createActivities(new Erp(), new LedgerGateway09(join(ledgerDir, 'ledger-09-assistant.jsonl'))),
+  });
+  const assistant = await Worker.create({
+    connection,
+    identity,
+    taskQueue,
+    workflowBundle: await bundleOnce(new URL(`../tutorials/${step}/assistant-workflow.ts`, import.meta.url)),
+    activities: createAssistantActivities(scriptedStandIn(), pool),
+  });
+  const start = (name: string, config: Partial<AssistantConfig> = {}) =>
+    client.workflow.start(AssistantWorkflow, { taskQueue, workflowId: `assistant-09-${name}`, args: [{ config }] });
+  const awaiting = async (id: string) => {
+    for (let tries = 0; tries < 200; tries++) {
+      const state = await client.workflow.getHandle(`invoice-${id}`).query<{ state: string }>('getInvoiceStatus').then((s) => s.state, () => '');
+      if (state === 'AWAITING_APPROVAL') return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`invoice ${id} did not reach AWAITING_APPROVAL`);
+  };
+  const conversations: [string, () => Promise<{ workflowId: string; runId?: string }>][] = [
+    ['approved', async () => {
+      const handle = await start('approved');
+      await handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice('INV-09-A1'))}`] });
+      await awaiting('INV-09-A1');
+      await handle.executeUpdate(sendMessage, { args: ["What's the status of INV-09-A1?"] });
+      await handle.executeUpdate(sendMessage, { args: ['Approve invoice INV-09-A1'] });
+      await handle.executeUpdate(confirmToolCall, { args: [{ by: 'alice', approved: true }] });
+      await handle.terminate('recorded'); // a chat never ends by itself
+      return handle;
+    }],
+    ['timed-out', async () => {
+      const handle = await start('timed-out', { confirmationTimeout: '2 seconds' });
+      await handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice('INV-09-T1'))}`] });
+      await awaiting('INV-09-T1');
+      await handle.executeUpdate(sendMessage, { args: ['Approve invoice INV-09-T1'] });
+      for (let tries = 0; tries < 200 && (await handle.query(getAssistantStatus)).turns < 2; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      await handle.terminate('recorded');
+      return handle;
+    }],
+    ['continued', async () => {
+      const handle = await start('continued', { turnsPerRun: 1 });
+      await handle.executeUpdate(sendMessage, { args: ["What's the status of INV-09-A1?"] });
+      const runId = handle.firstExecutionRunId;
+      // The first run ends in continue-as-new once the turn is answered: its history is the fixture.
+      await client.workflow.getHandle(handle.workflowId, runId, { followRuns: false }).result().catch(() => undefined);
+      await client.workflow.getHandle(handle.workflowId).terminate('recorded');
+      return { workflowId: handle.workflowId, runId };
+    }],
+    ['review', async () => {
+      const handle = await start('review', { maxConcurrentReviews: 2 });
+      await handle.executeUpdate(sendMessage, { args: ['Review everything awaiting approval'] });
+      await handle.terminate('recorded');
+      return handle;
+    }],
+  ];
+  const written: string[] = [];
+  try {
+    await invoices.runUntil(
+      assistant.runUntil(async () => {
+        for (const [name, converse] of conversations) {
+          const { workflowId, runId } = await converse();
+          const file = join(REPO_ROOT, 'tutorials', step, 'histories', `assistant-${name}.json`);
+          writeFileSync(file, await historyJson(address, workflowId, runId));
+          written.push(file);
+          log('record', `${step}/assistant-workflow.ts: ${name} → ${file.slice(REPO_ROOT.length)}`);
+        }
+      }),
+    );
+  } finally {
+    await pool.close();
   }
   return written;
 }

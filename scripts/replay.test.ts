@@ -44,6 +44,9 @@ function loadFixtures(): Fixture[] {
 /** `InvoiceWorkflow` of step `05-mcp-server` is exported as `InvoiceWorkflow__05_mcp_server` in the shared bundle. */
 const exportName = (f: { step: string; workflowType: string }) => `${f.workflowType}__${f.step.replace(/\W/g, '_')}`;
 
+/** Workflows that live beside a step's workflows.ts, not in it: step 09's assistant. */
+const WORKFLOW_FILES: Record<string, string> = { AssistantWorkflow: 'assistant-workflow.js' };
+
 const fixtures = loadFixtures();
 const results = new Map<string, ReplayResult>();
 let replayMs = 0;
@@ -60,7 +63,7 @@ beforeAll(async () => {
   const exports = new Map(fixtures.map((f) => [exportName(f), f]));
   writeFileSync(
     entry,
-    [...exports].map(([name, f]) => `export { ${f.workflowType} as ${name} } from '../../tutorials/${f.step}/workflows.js';\n`).join(''),
+    [...exports].map(([name, f]) => `export { ${f.workflowType} as ${name} } from '../../tutorials/${f.step}/${WORKFLOW_FILES[f.workflowType] ?? 'workflows.js'}';\n`).join(''),
   );
   const workflowBundle = await bundleOnce(pathToFileURL(entry));
 
