@@ -9,11 +9,13 @@
  *    - step 05: an invoice approved through the `approveInvoice` Update, then paid;
  *    - step 06: its `worker.ts` as two processes; the one running a payment is killed with SIGKILL,
  *      and the other takes the payment over after the heartbeat timeout;
+ *    - step 09: its `worker.ts` as a process, with the scripted stand-in model, and a conversation
+ *      (the seed conversation, as chat.ts sends it) waiting for a person to confirm approve_invoice;
  *    - step 10: an invoice awaiting approval, shown by `review_invoice` as its approval card, in
  *      the step's test host (ext-apps' AppBridge), light and dark: 10-card-light.png, 10-card-dark.png;
  * 3. opens each workflow's page in headless Chrome/Chromium (1280 px wide, UTC) and writes
  *    docs/images/01-retrying-payment.png, 04-pending-timer.png, 05-update-accepted.png,
- *    05-paid-timeline.png and 06-heartbeat-timeout.png;
+ *    05-paid-timeline.png, 06-heartbeat-timeout.png and 09-assistant-timeline.png;
  * 4. stops everything it started, also when something fails.
  *
  * Run it again after a Temporal CLI / Web UI upgrade (the pictures show UI 2.54.1 of CLI 1.9.1),
@@ -52,6 +54,7 @@ import { createActivities as step04Activities } from '../tutorials/04-durable-ti
 import * as step05 from '../tutorials/05-mcp-server/workflows.js';
 import { createActivities as step05Activities } from '../tutorials/05-mcp-server/activities.js';
 import * as step06 from '../tutorials/06-durability-demo/workflows.js';
+import * as step09 from '../tutorials/09-durable-assistant/assistant-workflow.js';
 import * as step10 from '../tutorials/10-approval-card/workflows.js';
 import { createActivities as step10Activities, Outbox as Outbox10 } from '../tutorials/10-approval-card/activities.js';
 import { LedgerGateway as LedgerGateway10 } from '../tutorials/10-approval-card/ledger.js';
@@ -90,6 +93,8 @@ runMain(async () => {
       ['step 06 worker #1', 'step 06 worker #2'].map((name) => startStep06Worker(name, port, ledgerDir, processes)),
     );
     step06Workers.catch(() => {}); // a failure is reported where it is awaited, not as an unhandled rejection
+    const step09Worker = startStep09Worker(port, ledgerDir, processes);
+    step09Worker.catch(() => {});
     const workers = await Promise.all([
       createWorker(env.nativeConnection, NAMESPACE, {
         workflowsPath: new URL('../tutorials/01-activities/workflows.ts', import.meta.url),
@@ -119,6 +124,7 @@ runMain(async () => {
       pendingTimer(env.client, camera),
       updateAndPaid(env.client, camera),
       step06Workers.then((step06) => workerCrash(env.client, camera, step06)),
+      step09Worker.then(() => assistantConversation(env.client, camera)),
       approvalCard(env.client, browser, port),
     ]);
     await runWorkersUntil(workers, scenes);
@@ -238,6 +244,44 @@ async function workerCrash(client: Client, camera: Camera, workers: ScriptProces
     await camera.shoot('06-heartbeat-timeout.png', handle, `history/events/${retried}`, {
       height: 1300,
       ready: (page) => page.getByText(/heartbeat/i).first().waitFor(),
+    }),
+  ];
+}
+
+/** Step 09's real worker.ts as a process: both its workers, the stand-in model, the invoice server over stdio. */
+async function startStep09Worker(port: number, ledgerDir: string, processes: ScriptProcess[]): Promise<ScriptProcess> {
+  const worker = await startScript(new URL('../tutorials/09-durable-assistant/worker.ts', import.meta.url), {
+    name: 'step 09 worker',
+    // No model key reaches it, so it runs the scripted stand-in, as it says when it starts.
+    env: { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_NAMESPACE: NAMESPACE, ANTHROPIC_API_KEY: '', OPENAI_COMPATIBLE_BASE_URL: '' },
+    args: ['--ledger-file', join(ledgerDir, 'ledger-09.jsonl'), '--payment-delay-ms', '200'],
+    readyWhen: /polling task queue/,
+  });
+  processes.push(worker);
+  return worker;
+}
+
+/**
+ * Step 09: the seed conversation, each turn an Update as chat.ts sends it, up to "Approve invoice
+ * INV-9001", where the assistant waits for a person: its last run's timeline shows a model step, the
+ * `confirm approve_invoice` timer running, and the current details saying what it waits for.
+ */
+async function assistantConversation(client: Client, camera: Camera): Promise<string[]> {
+  const handle = await client.workflow.start(step09.AssistantWorkflow, {
+    taskQueue: step09.ASSISTANT_TASK_QUEUE,
+    workflowId: 'assistant-screenshot',
+    args: [{}],
+    staticSummary: 'chat with alice',
+  });
+  const invoice = sampleInvoice('INV-9001');
+  for (const text of [`Process this invoice: ${JSON.stringify(invoice)}`, `What's the status of ${invoice.id}?`, `Approve invoice ${invoice.id}`]) {
+    await handle.executeUpdate(step09.sendMessage, { args: [text] });
+  }
+  await waitFor(() => handle.query(step09.getAssistantStatus), (s) => s.pending?.tool === 'approve_invoice', 30_000);
+  return [
+    await camera.shoot('09-assistant-timeline.png', handle, 'timeline', {
+      height: 1150,
+      ready: (page) => page.getByText('confirm approve_invoice').first().waitFor(),
     }),
   ];
 }
