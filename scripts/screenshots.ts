@@ -58,7 +58,7 @@ import * as step09 from '../tutorials/09-durable-assistant/assistant-workflow.js
 import * as step10 from '../tutorials/10-approval-card/workflows.js';
 import { createActivities as step10Activities, Outbox as Outbox10 } from '../tutorials/10-approval-card/activities.js';
 import { LedgerGateway as LedgerGateway10 } from '../tutorials/10-approval-card/ledger.js';
-import { connectClient, openTestHost } from '../tutorials/10-approval-card/test-host/index.js';
+import { connectClient, openTestHost } from '../shared/mcp-app-host/index.js';
 
 const IMAGES_DIR = join(REPO_ROOT, 'docs', 'images');
 const NAMESPACE = 'default';

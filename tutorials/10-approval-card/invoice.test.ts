@@ -1,5 +1,5 @@
 // Proof for step 10: the approval card, in a real browser, on a real Temporal with the step's worker.
-// A minimal host (test-host/: ext-apps' own AppBridge and PostMessageTransport in headless
+// A minimal host (shared/mcp-app-host/: ext-apps' own AppBridge and PostMessageTransport in headless
 // Chromium) shows the card that review_invoice opens, connected to the step's real MCP server.
 //   1. A client without MCP Apps sees step 08's tools, unchanged.
 //   2. The host hands the model review_invoice, and neither the card's tools nor approve/reject.
@@ -26,7 +26,7 @@ import { createActivities, Outbox } from './activities.js';
 import { CARD_TOOLS } from './card.js';
 import { LedgerGateway } from './ledger.js';
 import { cardHtml } from './view/build.js';
-import { connectClient, openTestHost, type TestHost } from './test-host/index.js';
+import { connectClient, openTestHost, type TestHost } from '../../shared/mcp-app-host/index.js';
 import { getInvoiceStatus, TASK_QUEUE } from './workflows.js';
 
 const browserPath = findBrowser();

@@ -12,7 +12,7 @@
 // And step 10's approval card, carrying identity (over stdio, as the local user, MCP_LOCAL_USER):
 //   6. A client without MCP Apps gets step 08's tools, without approved_by; a host's model gets
 //      review_invoice, and the card's decision tools take no name.
-//   7. In a real browser (test-host/, headless Chromium), alice's card approves bob's invoice: PAID,
+//   7. In a real browser (shared/mcp-app-host/, headless Chromium), alice's card approves bob's invoice: PAID,
 //      "Approved by alice", and the workflow recorded the local alice.
 //   8. Reject with a reason in alice's card: REJECTED, nothing paid.
 //   9. A click in a stale card after carol approved shows the workflow's refusal; paid once.
@@ -44,7 +44,7 @@ import { localPerson } from './auth.js';
 import { CARD_TOOLS } from './card.js';
 import { connectHttp, SignInProvider } from './client.js';
 import { LedgerGateway } from './ledger.js';
-import { connectClient, openTestHost, type TestHost } from './test-host/index.js';
+import { connectClient, openTestHost, type TestHost } from '../../shared/mcp-app-host/index.js';
 import { cardHtml } from './view/build.js';
 import { approveInvoice, getInvoiceStatus, InvoiceWorkflow, TASK_QUEUE, type InvoiceStatus, type Person } from './workflows.js';
 
