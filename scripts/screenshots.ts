@@ -19,7 +19,7 @@
  * 4. stops everything it started, also when something fails.
  *
  * Run it again after a Temporal CLI / Web UI upgrade (the pictures show UI 2.54.1 of CLI 1.9.1),
- * then look at the images: the captions in tutorials/01, 04, 05 and 06's READMEs say what each
+ * then look at the images: the captions in tutorials/01, 04, 05, 06, 09 and 10's READMEs say what each
  * must show. It takes one to one and a half minutes on a 2-core machine, most of it bundling the
  * workflows and step 06's payments (4 s each).
  *
@@ -118,14 +118,16 @@ runMain(async () => {
         taskQueue: step10.TASK_QUEUE,
       }),
     ]);
-    // The scenes run side by side; the camera takes one picture at a time.
+    // The scenes run side by side; the camera takes one picture at a time. Step 01's picture has a
+    // window of about 16 s (attempt 6 waits from 15 s to 31 s), so steps 09 and 10 wait for it.
+    const retrying = retryingPayment(env.client, camera);
     const scenes = Promise.all([
-      retryingPayment(env.client, camera),
+      retrying,
       pendingTimer(env.client, camera),
       updateAndPaid(env.client, camera),
       step06Workers.then((step06) => workerCrash(env.client, camera, step06)),
-      step09Worker.then(() => assistantConversation(env.client, camera)),
-      approvalCard(env.client, browser, port),
+      Promise.all([step09Worker, retrying]).then(() => assistantConversation(env.client, camera)),
+      retrying.then(() => approvalCard(env.client, browser!, port)),
     ]);
     await runWorkersUntil(workers, scenes);
     const written = (await scenes).flat();
