@@ -14,7 +14,7 @@ import { startDevServerEnv, waitFor } from '../shared/testing.js';
 import { createWorker, workflowBundle } from '../shared/worker.js';
 import { createActivities } from '../tutorials/02-signals/activities.js';
 import { buildEntry, findServerStep, serverName } from './claude-config.js';
-import { diagnose, formatVerdict, nodeVerdict, npmVerdict, type DoctorInputs, type Verdict } from './doctor.js';
+import { browserVerdict, diagnose, formatVerdict, nodeVerdict, npmVerdict, type DoctorInputs, type Verdict } from './doctor.js';
 
 const ENGINES = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node as string;
 const STEP_02_WORKFLOWS = new URL('../tutorials/02-signals/workflows.ts', import.meta.url);
@@ -110,6 +110,19 @@ describe('the Temporal binaries', () => {
     expect(cli.message).toContain(`TEMPORAL_CLI_PATH is set to "${missing}"`);
     expect(formatVerdict(cli)).toMatch(/^✘ .* — correct TEMPORAL_CLI_PATH, or unset it and run: npm run setup$/);
     expect(verdictOf(verdicts, 'testServer').status).toBe('ok'); // the other binary is unaffected
+  });
+});
+
+describe('a browser for the card', () => {
+  it('names the browser it found, and without one warns (never fails) and says how to get one', () => {
+    expect(browserVerdict(() => '/usr/bin/chromium')).toMatchObject({ status: 'ok', message: expect.stringContaining('/usr/bin/chromium') });
+    const none = browserVerdict(() => undefined);
+    expect(none.status).toBe('warn');
+    expect(formatVerdict(none)).toMatch(/skipped .*apt-get install chromium/);
+    const bad = browserVerdict(() => {
+      throw new Error('CHROMIUM_PATH is set to "/nowhere", which is not an executable file');
+    });
+    expect(bad).toMatchObject({ status: 'warn', message: expect.stringContaining('/nowhere') });
   });
 });
 

@@ -2,7 +2,7 @@
  * `npm run doctor`: a pre-flight check for a workshop room, or for you before a step. One line per
  * check; a failed check says exactly what to run.
  *
- *   npm run doctor                    # Node.js, Temporal binaries, ports 7233/8233, Claude Desktop
+ *   npm run doctor                    # Node.js, Temporal binaries, ports 7233/8233, Claude Desktop, a browser
  *   npm run doctor -- --step 02       # and: is the step 02 worker polling its task queue?
  *
  * It only looks: it starts, stops and writes nothing. Exit code 0 when nothing blocks the tutorial
@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Connection } from '@temporalio/client';
 import { BINARIES, findBinary, REPO_ROOT, type BinaryKind } from '../shared/binaries.js';
+import { findBrowser } from '../shared/browser.js';
 import { loadTemporalSettings, splitHostPort, type TemporalSettings } from '../shared/config.js';
 import { isEntryPoint, runMain } from '../shared/log.js';
 import { stepTaskQueue } from '../shared/task-queue.js';
@@ -76,7 +77,7 @@ export async function diagnose(inputs: DoctorInputs = {}): Promise<Verdict[]> {
   const verdicts: Verdict[] = [nodeVerdict(inputs.nodeVersion ?? process.versions.node, inputs.engines ?? readEngines())];
   const npm = npmVerdict(env.npm_config_user_agent, inputs.platform ?? process.platform);
   if (npm) verdicts.push(npm);
-  verdicts.push(binaryVerdict('cli', env), binaryVerdict('testServer', env));
+  verdicts.push(binaryVerdict('cli', env), binaryVerdict('testServer', env), browserVerdict());
 
   let settings: TemporalSettings | undefined;
   try {
@@ -97,6 +98,22 @@ export async function diagnose(inputs: DoctorInputs = {}): Promise<Verdict[]> {
     await connection?.close().catch(() => {});
   }
   return verdicts;
+}
+
+/** Chrome or Chromium, for the card's proofs of steps 10 and 11: a warning without one, never a failure. */
+export function browserVerdict(find: () => string | undefined = findBrowser): Verdict {
+  try {
+    const path = find();
+    if (path) return { check: 'browser', status: 'ok', message: `Browser for the card's proofs (steps 10, 11): ${path}` };
+    return {
+      check: 'browser',
+      status: 'warn',
+      message: "No Chrome or Chromium: the card's browser proofs of steps 10 and 11 are skipped (CI never skips them)",
+      fix: 'sudo apt-get install chromium (Debian/Ubuntu), install Chrome or Chromium, or set CHROMIUM_PATH',
+    };
+  } catch (err) {
+    return { check: 'browser', status: 'warn', message: (err as Error).message };
+  }
 }
 
 /** The step that `arg` names: `2`, `02` or `02-signals`; an unknown one is an error listing the steps. */
