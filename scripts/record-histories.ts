@@ -14,6 +14,7 @@
  * `v2-*.json` from `workflows.ts` (with the change, behind `patched()`).
  *
  * Step 09 also gets its assistant's conversations, `assistant-*.json` (see {@link recordAssistant}).
+ * Step 11's invoices carry people (verified identities): bob submits, alice approves, carol rejects.
  *
  * Run it again only when a step's workflow changes on purpose (and then keep the old files too,
  * if invoices on the old code may still be running somewhere).
@@ -47,6 +48,11 @@ import { LedgerGateway as LedgerGateway09 } from '../tutorials/09-durable-assist
 import { invoiceServer, McpPool } from '../tutorials/09-durable-assistant/mcp-pool.js';
 import { scriptedStandIn } from '../tutorials/09-durable-assistant/model.js';
 import { TASK_QUEUE as TASK_QUEUE_09 } from '../tutorials/09-durable-assistant/workflows.js';
+import * as step10 from '../tutorials/10-approval-card/activities.js';
+import { LedgerGateway as LedgerGateway10 } from '../tutorials/10-approval-card/ledger.js';
+import * as step11 from '../tutorials/11-oauth-identity/activities.js';
+import { LedgerGateway as LedgerGateway11 } from '../tutorials/11-oauth-identity/ledger.js';
+import type { Person } from '../tutorials/11-oauth-identity/workflows.js';
 
 /** The paths an invoice can take; a step records those its workflow has. */
 export type Outcome = 'paid' | 'approved' | 'rejected' | 'timed-out' | 'failed';
@@ -64,6 +70,8 @@ export interface Recording {
   decideWith: 'signal' | 'update';
   /** Steps 04 on take `{ approvalTimeout }` as a second argument. */
   takesOptions: boolean;
+  /** Step 11: people are verified identities (Person), the submitter among the options. */
+  people?: boolean;
   activities: (erp: Erp, ledgerDir: string) => object;
 }
 
@@ -83,7 +91,16 @@ export const RECORDINGS: Recording[] = [
   { step: '08-versioning', workflows: 'workflows-v1.ts', prefix: 'v1-', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step08.createActivities(erp, new LedgerGateway08(join(dir, 'ledger-08.jsonl'))) },
   { step: '08-versioning', workflows: 'workflows.ts', prefix: 'v2-', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step08.createActivities(erp, new LedgerGateway08(join(dir, 'ledger-08.jsonl'))) },
   { step: '09-durable-assistant', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step09.createActivities(erp, new LedgerGateway09(join(dir, 'ledger-09.jsonl'))) },
+  { step: '10-approval-card', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'update', takesOptions: true, activities: (erp, dir) => step10.createActivities(erp, new LedgerGateway10(join(dir, 'ledger-10.jsonl'))) },
+  { step: '11-oauth-identity', workflows: 'workflows.ts', prefix: '', outcomes: all, decideWith: 'update', takesOptions: true, people: true, activities: (erp, dir) => step11.createActivities(erp, new LedgerGateway11(join(dir, 'ledger-11.jsonl'))) },
 ];
+
+/** Step 11's people, as the local authorization server (`npm run auth`) describes them. */
+const PEOPLE = {
+  alice: { issuer: 'http://127.0.0.1:4000', subject: 'u-1001', name: 'Alice Archer', roles: ['finance-lead'] },
+  bob: { issuer: 'http://127.0.0.1:4000', subject: 'u-1002', name: 'Bob Baker', roles: ['submitter', 'approver'] },
+  carol: { issuer: 'http://127.0.0.1:4000', subject: 'u-1003', name: 'Carol Chen', roles: ['approver'] },
+} satisfies Record<string, Person>;
 
 /** The invoice each path runs with: the sample invoice, or one the ERP refuses. */
 function invoiceFor(id: string, outcome: Outcome): Invoice {
@@ -109,7 +126,10 @@ async function validated(handle: WorkflowHandle): Promise<void> {
 /** Runs one invoice down one path and returns the workflow id, once the workflow has closed. */
 async function runOutcome(client: Client, r: Recording, taskQueue: string, outcome: Outcome): Promise<string> {
   const id = `INV-${r.step.slice(0, 2)}${r.prefix ? `-${r.prefix.slice(0, -1)}` : ''}-${outcome}`;
-  const options = outcome === 'timed-out' ? { approvalTimeout: '2 seconds' } : {};
+  const options = {
+    ...(outcome === 'timed-out' ? { approvalTimeout: '2 seconds' } : {}),
+    ...(r.people ? { submittedBy: PEOPLE.bob } : {}), // bob submits; alice approves, carol rejects
+  };
   const handle = await client.workflow.start('InvoiceWorkflow', {
     taskQueue,
     workflowId: `invoice-${id}`,
@@ -118,7 +138,9 @@ async function runOutcome(client: Client, r: Recording, taskQueue: string, outco
   if (outcome === 'approved' || outcome === 'rejected') {
     await validated(handle);
     const name = outcome === 'approved' ? 'approveInvoice' : 'rejectInvoice';
-    const decision = outcome === 'approved' ? { by: 'alice' } : { by: 'bob', reason: 'duplicate of INV-1000' };
+    const decision = r.people
+      ? outcome === 'approved' ? { by: PEOPLE.alice } : { by: PEOPLE.carol, reason: 'duplicate of INV-1000' }
+      : outcome === 'approved' ? { by: 'alice' } : { by: 'bob', reason: 'duplicate of INV-1000' };
     if (r.decideWith === 'signal') await handle.signal(name, decision);
     else await handle.executeUpdate(name, { args: [decision] });
   }
