@@ -14,7 +14,9 @@ import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middlew
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import { getOAuthProtectedResourceMetadataUrl, mcpAuthMetadataRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { OAuthMetadataSchema, type OAuthMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Express, RequestHandler } from 'express';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Person } from './workflows.js';
@@ -154,6 +156,20 @@ export function personFromAuth(authInfo: AuthInfo, settings: Pick<AuthSettings, 
   // #endexercise
 }
 // #endregion person-from-token
+
+// #region who
+/** How a tool learns who is calling: over HTTP from the verified token, over stdio the local user. */
+export type Identify = (extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => Person;
+
+/** Over HTTP: the token requireBearerAuth verified for this request, as a Person. */
+export const fromToken =
+  (settings: Pick<AuthSettings, 'rolesClaim' | 'nameClaim'>): Identify =>
+  ({ authInfo }) => {
+    // requireBearerAuth runs before every request reaches a tool, so a missing authInfo is a wiring bug.
+    if (!authInfo) throw new Error('No verified token reached this tool; nothing was changed.');
+    return personFromAuth(authInfo, settings);
+  };
+// #endregion who
 
 /** A claim by dotted path: `roles`, or Keycloak's `realm_access.roles`. */
 function claimAt(claims: JWTPayload, path: string): unknown {

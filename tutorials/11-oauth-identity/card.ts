@@ -26,7 +26,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import type { Invoice } from '../../shared/invoice.js';
 import { invoiceWorkflowId } from '../../shared/invoice.js';
-import type { Identify } from './server.js';
+import type { Identify } from './auth.js';
 import { cardHtml } from './view/build.js';
 import { approveInvoice, rejectInvoice, type DecisionResult, type InvoiceStatus, type InvoiceWorkflow } from './workflows.js';
 

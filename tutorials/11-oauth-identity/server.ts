@@ -13,8 +13,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import {
   Client,
   Connection,
@@ -32,7 +31,7 @@ import { askWorker, NoWorkerError, TemporalUnreachableError } from '../../shared
 import { InvoiceSchema, invoiceWorkflowId } from '../../shared/invoice.js';
 import { isEntryPoint, log, runMain } from '../../shared/log.js';
 import { createHttpApp, listenHttp, parseServeArgs } from '../../shared/mcp.js';
-import { authSettingsFromEnv, localPerson, personFromAuth, protectResource, type AuthSettings } from './auth.js';
+import { authSettingsFromEnv, fromToken, localPerson, protectResource, type Identify } from './auth.js';
 import { registerApprovalCard } from './card.js';
 import {
   approveInvoice,
@@ -136,20 +135,6 @@ function reply<T extends Record<string, unknown>>(value: T): CallToolResult {
 }
 
 const link = (invoiceId: string) => workflowUrl(invoiceWorkflowId(invoiceId));
-
-// #region who
-/** How a tool learns who is calling: over HTTP from the verified token, over stdio the local user. */
-export type Identify = (extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => Person;
-
-/** Over HTTP: the token requireBearerAuth verified for this request, as a Person. */
-export const fromToken =
-  (settings: Pick<AuthSettings, 'rolesClaim' | 'nameClaim'>): Identify =>
-  ({ authInfo }) => {
-    // requireBearerAuth runs before every request reaches a tool, so a missing authInfo is a wiring bug.
-    if (!authInfo) throw new Error('No verified token reached this tool; nothing was changed.');
-    return personFromAuth(authInfo, settings);
-  };
-// #endregion who
 
 /** Builds the MCP server with its five tools (and the card's, see card.ts). Cheap: over HTTP, each request gets its own. */
 export function createServer(identify: Identify = () => localPerson()): McpServer {
