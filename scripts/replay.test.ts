@@ -101,8 +101,4 @@ describe('replay: every recorded history against its step’s current workflow c
     });
     expect(failures).toEqual([]);
   });
-
-  it('replays them all in a few seconds', () => {
-    expect(replayMs).toBeLessThan(15_000);
-  });
 });

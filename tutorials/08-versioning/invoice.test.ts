@@ -79,14 +79,12 @@ describe('08-versioning: replaying invoices recorded on the old code', () => {
 
   it('proof 1: the unsafe change fails replay of the approved invoice with a non-determinism error', async () => {
     const unsafe = await bundleOnce(new URL('./workflows-unsafe.ts', import.meta.url));
-    const started = performance.now();
     const errors = await replay(unsafe, v1Files);
     const error = errors['v1-approved.json'];
     expect(error).toBeInstanceOf(DeterminismViolationError);
     expect(error?.message).toMatch(/Nondeterminism error: Activity type of scheduled event 'processPayment' does not match activity type of activity command 'notifyCustomer'/);
     // The others never got as far as the change, so they replay: only a fixture for every path catches everything.
     expect(errors).toMatchObject({ 'v1-failed.json': undefined, 'v1-rejected.json': undefined, 'v1-timed-out.json': undefined });
-    expect(performance.now() - started).toBeLessThan(10_000); // seconds, in CI, before any deploy
   });
 
   it('Part A: proof 2: the change behind patched() replays every history, old and new, cleanly', async () => {
