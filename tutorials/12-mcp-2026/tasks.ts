@@ -116,7 +116,7 @@ export function taskCreated(task: TaskRecord): CallToolResult {
 export function detailedTask(task: TaskRecord): Record<string, unknown> {
   return {
     ...taskBase(task),
-    ...(task.status === 'completed' && { result: task.result ?? { content: [] } }),
+    ...(task.status === 'completed' && { result: { resultType: 'complete', content: [], ...task.result } }), // the tool's own result, as tools/call would have answered it
     ...(task.status === 'failed' && { error: task.error ?? { code: ProtocolErrorCode.InternalError, message: 'The task failed.' } }),
     ...(task.status === 'input_required' && { inputRequests: task.inputRequests ?? {} }),
   };
