@@ -15,7 +15,7 @@ import { invoiceTotal } from '../../shared/invoice.js';
 import { log } from '../../shared/log.js';
 import { link, processInvoiceInput, reply, ToolError, withTemporal, type ProcessInvoiceInput } from './invoices.js';
 import { TemporalTaskStore } from './task-store.js';
-import { declaresTasks, taskCreated, taskSupport } from './tasks.js';
+import { declaresTasks, taskCreated } from './tasks.js';
 import { DEFAULT_APPROVAL_TIMEOUT } from './workflows.js';
 
 // #region task-store
@@ -76,7 +76,7 @@ async function confirmLargeAmount(input: ProcessInvoiceInput, ctx: ServerContext
 /** Registers process_invoice on the server: a task for clients that declare tasks, an immediate answer for the others. */
 export function registerInvoiceTask(server: McpServer): void {
   // #region process-invoice
-  const tool = server.registerTool(
+  server.registerTool(
     'process_invoice',
     {
       title: 'Submit an invoice for approval and payment',
@@ -108,6 +108,5 @@ export function registerInvoiceTask(server: McpServer): void {
       });
     },
   );
-  taskSupport(tool, 'optional'); // the server decides per request: a task when the client declares tasks
   // #endregion process-invoice
 }

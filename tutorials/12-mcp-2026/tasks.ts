@@ -7,7 +7,6 @@
 // What the SDK lacks, in one place (typescript-sdk PR #2782, the draft server side of the extension):
 // - no registerToolTask / task store for 2026: a tool returns the CreateTaskResult itself, and the
 //   SDK adds `content: []` to it (its tools/call seam normalizes every result);
-// - registerTool drops `execution`, so a tool's taskSupport is set on it afterwards (taskSupport());
 // - a tool cannot throw a JSON-RPC error: task-only tools are gated around the SDK's tools/call;
 // - the subscriptions/listen router knows only the four list/resource events: no `taskIds` filter
 //   and no notifications/tasks, so withTaskNotifications (at the end) serves those streams itself.
@@ -19,7 +18,6 @@ import {
   type CallToolResult,
   type McpHandlerRequestOptions,
   type McpServer,
-  type RegisteredTool,
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -72,12 +70,6 @@ export interface TaskBackend {
 export class TaskRefusal extends Error {}
 
 // #region gate
-/** Sets a tool's taskSupport, which tools/list shows; WORKAROUND: registerTool (SDK 2.4.0) has no `execution`. */
-export function taskSupport(tool: RegisteredTool, support: 'optional' | 'required'): RegisteredTool {
-  tool.execution = { taskSupport: support };
-  return tool;
-}
-
 /** True when this request's client declared the extension (per request: 2026 has no session). */
 export function declaresTasks(ctx: ServerContext): boolean {
   const envelope = ctx.mcpReq.envelope as Record<string, { extensions?: Record<string, unknown> } | undefined> | undefined;
