@@ -116,14 +116,18 @@ const CONFORMANCE_CLI = createRequire(import.meta.url).resolve('@modelcontextpro
 /** A scenario talks to a local server only; a minute means it hangs. */
 const SCENARIO_TIMEOUT_MS = 60_000;
 
-/** Runs one scenario with the suite's CLI and reads the checks it wrote to `-o <dir>`. */
-async function runScenario(url: string, scenario: string): Promise<Outcome> {
+/**
+ * Runs one scenario with the suite's CLI and reads the checks it wrote to `-o <dir>`. `suite`: another
+ * pinned CLI and its extra arguments (scripts/conformance-2026.ts runs the 2026 suite with
+ * `--spec-version 2026-07-28`).
+ */
+export async function runScenario(url: string, scenario: string, suite: { cli?: string; args?: string[] } = {}): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'conformance-'));
   try {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       execFile(
         process.execPath,
-        [CONFORMANCE_CLI, 'server', '--url', url, '--scenario', scenario, '-o', dir],
+        [suite.cli ?? CONFORMANCE_CLI, 'server', '--url', url, '--scenario', scenario, '-o', dir, ...(suite.args ?? [])],
         { timeout: SCENARIO_TIMEOUT_MS, maxBuffer: 10_000_000 },
         // A number is the CLI's exit code; anything else (killed after the timeout, not started) is a failure.
         (err, stdout, stderr) => resolve({ code: !err ? 0 : typeof err.code === 'number' ? err.code : null, output: `${stdout}${stderr}` }),
@@ -150,7 +154,7 @@ function lastLines(text: string): string {
 }
 
 /** What the server answers to `initialize`: the capabilities decide which scenarios apply. */
-async function declaredCapabilities(url: string): Promise<ServerCapabilities> {
+export async function declaredCapabilities(url: string): Promise<ServerCapabilities> {
   const client = new Client({ name: 'conformance-capabilities', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   try {

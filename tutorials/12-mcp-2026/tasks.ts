@@ -186,18 +186,20 @@ export function serveTasks(server: McpServer, backend: TaskBackend, { taskOnlyTo
 type Handler = (request: { params: { name?: string } }, ctx: ServerContext) => Promise<unknown>;
 /**
  * WORKAROUND (SDK 2.4.0): McpServer turns every error a tool throws into an isError result, so a
- * tool cannot answer the JSON-RPC error -32021 itself. This wraps the SDK's tools/call handler,
- * read through Protocol's protected `_getRequestHandler`; the extension's own hook for it is part
- * of typescript-sdk PR #2782. Check it when you upgrade the SDK.
+ * tool cannot answer the JSON-RPC error -32021 itself. This puts the gate in front of the SDK's
+ * tools/call handler in the Server's private handler table (through setRequestHandler it would be
+ * wrapped a second time, and the requestState check would run twice). The extension's own hook
+ * for it is part of typescript-sdk PR #2782. Check it when you upgrade the SDK.
  */
 function gateTaskOnlyTools(server: McpServer, names: Set<string>): void {
-  const sdkToolsCall = (server.server as unknown as { _getRequestHandler(method: string): Handler | undefined })._getRequestHandler('tools/call');
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
+  const sdkToolsCall = handlers.get('tools/call');
   if (!sdkToolsCall) throw new Error('serveTasks: register the tools before calling it.');
-  server.server.setRequestHandler('tools/call', (async (request: Parameters<Handler>[0], ctx: ServerContext) => {
+  handlers.set('tools/call', async (request, ctx) => {
     const name = request.params.name ?? '';
     if (names.has(name)) requireTasks(ctx, `Tool ${name} (it runs only as a task)`);
     return sdkToolsCall(request, ctx);
-  }) as never);
+  });
 }
 
 // #region task-notifications
