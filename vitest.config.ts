@@ -20,9 +20,11 @@ export default defineConfig({
     pool: 'forks',
     // Files run side by side, each with its own servers on free loopback ports. Vitest's default
     // (cores - 1) would run them one by one on a 2-core laptop, yet most of a file's time is spent
-    // waiting on servers, timers and child processes, so 4 at once keep both cores busy.
+    // waiting on servers, timers and child processes, so 3 at once keep both cores busy. Measured on
+    // 2 cores: 4 at once took longer in all (each file starts servers and child processes of its
+    // own, and the heaviest files slowed each other past a minute each).
     fileParallelism: true,
-    maxWorkers: Math.max(4, availableParallelism()),
+    maxWorkers: Math.max(3, availableParallelism()),
     // Quiet Temporal logs in every test process (TEMPORAL_LOG_LEVEL=INFO brings them back).
     setupFiles: ['shared/vitest-setup.ts'],
     // Servers start in seconds and workflows run for real; the 5 s / 10 s defaults are too tight.

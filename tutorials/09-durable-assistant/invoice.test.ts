@@ -129,7 +129,10 @@ function startAssistant(taskQueue: string, config: Partial<AssistantConfig> = {}
 const invoiceHandle = (invoice: Invoice) => env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoice.id));
 const awaitingApproval = (invoice: Invoice) => waitFor(() => invoiceHandle(invoice).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
 
-describe('09-durable-assistant: a conversation through the real MCP server', () => {
+// Every proof has its own task queue, worker, invoices and conversation (proof 6 even its own
+// Temporal), so they all run side by side: most of a proof's time is spent waiting on a server,
+// a child process or a timer, and one after the other they took a minute and a half in a full run.
+describe.concurrent('09-durable-assistant: a conversation through the real MCP server', () => {
   it('Part A: proof 1: processes an invoice, asks before approving, a person confirms, and it is PAID; one model call per step', async () => {
     const taskQueue = uniqueName('assistant');
     const { counts, observer } = counters();
@@ -248,7 +251,7 @@ describe('09-durable-assistant: a conversation through the real MCP server', () 
   });
 });
 
-describe('09-durable-assistant: crashes and control', () => {
+describe.concurrent('09-durable-assistant: crashes and control', () => {
   it('proof 3: a worker lost between a tool call and the next model call; a new worker finishes: one model call per step, no tool twice', async () => {
     const taskQueue = uniqueName('assistant');
     const a = counters();
@@ -330,7 +333,7 @@ describe('09-durable-assistant: crashes and control', () => {
   });
 });
 
-describe('09-durable-assistant: fan-out', () => {
+describe.concurrent('09-durable-assistant: fan-out', () => {
   it('proof 5: "Review everything awaiting approval" reviews 5 invoices, one child each, at most 2 at a time', async () => {
     const taskQueue = uniqueName('assistant');
     const { observer } = counters();
@@ -360,7 +363,7 @@ describe('09-durable-assistant: fan-out', () => {
   });
 });
 
-describe('09-durable-assistant: the terminal chat', () => {
+describe.concurrent('09-durable-assistant: the terminal chat', () => {
   it('proof 7: chat.ts is killed mid-conversation; --resume continues the same one, and the approval is confirmed there', async () => {
     const taskQueue = uniqueName('assistant');
     const { counts, observer } = counters();
@@ -408,7 +411,7 @@ function chat(args: string[], taskQueue: string) {
   };
 }
 
-describe('09-durable-assistant: a confirmation nobody gives', () => {
+describe.concurrent('09-durable-assistant: a confirmation nobody gives', () => {
   it('proof 6: refused after 24 simulated hours; nothing approved, and the model is told', async () => {
     const { worker: invoices, running } = await startInvoiceWorker(skipping, invoiceBundle, join(dir, 'ledger-skipping.jsonl'));
     const skippingPool = new McpPool({ invoices: invoiceServer({ TEMPORAL_ADDRESS: skipping.address }) });
@@ -446,7 +449,7 @@ describe('09-durable-assistant: a confirmation nobody gives', () => {
   });
 });
 
-describe('09-durable-assistant: replay', () => {
+describe.concurrent('09-durable-assistant: replay', () => {
   it('proof 8: the recorded assistant histories replay against the current workflow code', async () => {
     const folder = new URL('./histories/', import.meta.url);
     const files = readdirSync(folder).filter((f) => f.startsWith('assistant-')).sort();
