@@ -4,12 +4,20 @@
 // own timeout. The wait itself is only a view: the invoice waits in Temporal, for days if need be.
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { invoiceIdParam, link, readInvoice, reply, stateSchema, statusShape, WAIT_POLL_MS } from './invoices.js';
+import { convertOnce, invoiceIdParam, link, readInvoice, reply, stateSchema, statusShape, WAIT_POLL_MS } from './invoices.js';
 
 /** wait_for_invoice waits at most this long: hosts give a tool call about 60 s. */
 const MAX_WAIT_S = 50;
 /** How often a wait reports progress. */
 const PROGRESS_EVERY_MS = 1_000;
+
+const waitInput = convertOnce(
+  z.object({
+    invoice_id: invoiceIdParam,
+    timeout_seconds: z.number().int().min(1).max(MAX_WAIT_S).default(MAX_WAIT_S).describe(`How long to wait at most, 1-${MAX_WAIT_S} s.`),
+  }),
+);
+const waitOutput = convertOnce(z.object({ ...statusShape, changed: z.boolean(), waitedInState: stateSchema, waitedMs: z.number() }));
 
 /** Registers wait_for_invoice on the server. */
 export function registerBoundedWait(server: McpServer): void {
@@ -21,11 +29,8 @@ export function registerBoundedWait(server: McpServer): void {
         `Waits until the invoice leaves its current state, or at most timeout_seconds (default and maximum ${MAX_WAIT_S}), ` +
         'sending progress notifications while it waits. Returns the status, whether it changed, and the state it ' +
         'waited in. A finished invoice returns at once. Call it again to keep waiting.',
-      inputSchema: z.object({
-        invoice_id: invoiceIdParam,
-        timeout_seconds: z.number().int().min(1).max(MAX_WAIT_S).default(MAX_WAIT_S).describe(`How long to wait at most, 1-${MAX_WAIT_S} s.`),
-      }),
-      outputSchema: z.object({ ...statusShape, changed: z.boolean(), waitedInState: stateSchema, waitedMs: z.number() }),
+      inputSchema: waitInput,
+      outputSchema: waitOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ invoice_id, timeout_seconds }, ctx) => {

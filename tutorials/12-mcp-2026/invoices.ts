@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/server';
 import { Client, Connection, isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
-import { workflowUrl } from '../../shared/config.js';
+import { loadTemporalSettings, workflowUrl } from '../../shared/config.js';
 import { askWorker, NoWorkerError, TemporalUnreachableError } from '../../shared/connection.js';
 import { InvoiceSchema, invoiceWorkflowId } from '../../shared/invoice.js';
 import { log } from '../../shared/log.js';
@@ -103,22 +103,46 @@ export const decisionShape = {
   webUiUrl: z.string(),
 } satisfies { [K in keyof DecisionResult]: z.ZodType<DecisionResult[K]> } & Record<string, z.ZodType>;
 
-export const processInvoiceInput = InvoiceSchema.extend({
-  approval_timeout: z
-    .string()
-    .max(40)
-    .optional()
-    .describe(`How long to wait for a decision, e.g. "2 hours" or "3 days". Default "${DEFAULT_APPROVAL_TIMEOUT}".`),
-});
+export const processInvoiceInput = convertOnce(
+  InvoiceSchema.extend({
+    approval_timeout: z
+      .string()
+      .max(40)
+      .optional()
+      .describe(`How long to wait for a decision, e.g. "2 hours" or "3 days". Default "${DEFAULT_APPROVAL_TIMEOUT}".`),
+  }),
+);
 export type ProcessInvoiceInput = z.infer<typeof processInvoiceInput>;
 // #endregion schemas
+
+// #region convert-once
+/**
+ * A tool's schema, converted to JSON Schema once for the whole process. Every request builds a fresh
+ * server (that is what makes it stateless), and the SDK converts each tool's schemas again for every
+ * tools/list and every tools/call with an output schema: most of a request's CPU. Memoized here, on
+ * the schema's own Standard Schema interface, it costs that once.
+ */
+export function convertOnce<T extends z.ZodType>(schema: T): T {
+  const standard = schema['~standard'];
+  const cache = new Map<string, Record<string, unknown>>();
+  const memo = (io: 'input' | 'output') => (options: { target: string }) => {
+    const key = `${io} ${options.target}`;
+    if (!cache.has(key)) cache.set(key, standard.jsonSchema[io](options));
+    return cache.get(key)!;
+  };
+  (schema as { '~standard': unknown })['~standard'] = { ...standard, jsonSchema: { input: memo('input'), output: memo('output') } };
+  return schema;
+}
+// #endregion convert-once
 
 /** A tool result: the object as structured content, and as JSON text for hosts that show only text. */
 export function reply<T extends Record<string, unknown>>(value: T): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
 }
 
-export const link = (invoiceId: string) => workflowUrl(invoiceWorkflowId(invoiceId));
+// Read once: every reply carries a link, and reading the settings (a config file) per request costs CPU.
+const settings = loadTemporalSettings();
+export const link = (invoiceId: string) => workflowUrl(invoiceWorkflowId(invoiceId), settings);
 
 /** get_invoice_status's answer: the workflow's own status plus Temporal's view of it. */
 export function readInvoice(invoiceId: string) {

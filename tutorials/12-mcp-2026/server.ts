@@ -21,9 +21,28 @@ import { isEntryPoint, log, runMain } from '../../shared/log.js';
 import { createHttpApp, listenHttp, parseServeArgs } from '../../shared/mcp.js';
 import { registerBoundedWait } from './bounded-wait.js';
 import { CONFIRM_ABOVE, registerInvoiceTask, requestStateCodec, taskStore } from './invoice-task.js';
-import { address, closeTemporal, decide, decisionShape, invoiceIdParam, link, namespace, personParam, readInvoice, reply, stateSchema, statusShape, withTemporal } from './invoices.js';
+import { address, closeTemporal, convertOnce, decide, decisionShape, invoiceIdParam, link, namespace, personParam, readInvoice, reply, stateSchema, statusShape, withTemporal } from './invoices.js';
 import { serveTasks, withTaskNotifications } from './tasks.js';
 import { approveInvoice, DEFAULT_APPROVAL_TIMEOUT, getInvoiceStatus, INVOICE_STATES, rejectInvoice, TASK_QUEUE } from './workflows.js';
+
+// Built once for the process, not per request, each converted to JSON Schema once (convertOnce).
+const approveInput = convertOnce(z.object({ invoice_id: invoiceIdParam, approved_by: personParam('approving') }));
+const rejectInput = convertOnce(
+  z.object({
+    invoice_id: invoiceIdParam,
+    rejected_by: personParam('rejecting'),
+    reason: z.string().trim().min(1).max(500).describe("Why the invoice is rejected, in the user's words."),
+  }),
+);
+const decisionOutput = convertOnce(z.object(decisionShape));
+const statusInput = convertOnce(z.object({ invoice_id: invoiceIdParam }));
+const statusOutput = convertOnce(z.object(statusShape));
+const listInput = convertOnce(
+  z.object({
+    state: stateSchema.optional().describe('Only invoices in this state.'),
+    limit: z.number().int().min(1).max(100).default(20).describe('How many invoices to return at most (1-100).'),
+  }),
+);
 
 // #region factory
 /**
@@ -67,8 +86,8 @@ function registerDecisions(server: McpServer): void {
         'Approves an invoice that is AWAITING_APPROVAL; its lines are then paid. Irreversible: only call this when ' +
         'the user explicitly approves. Answers only once the invoice has taken the approval; fails with a clear ' +
         'message (naming any earlier decision) if it is not awaiting approval.',
-      inputSchema: z.object({ invoice_id: invoiceIdParam, approved_by: personParam('approving') }),
-      outputSchema: z.object(decisionShape),
+      inputSchema: approveInput,
+      outputSchema: decisionOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
     async ({ invoice_id, approved_by }) => {
@@ -95,12 +114,8 @@ function registerDecisions(server: McpServer): void {
         'Rejects an invoice that is AWAITING_APPROVAL, with a reason; nothing is paid. Irreversible: only call this ' +
         'when the user explicitly rejects. Answers only once the invoice has taken the rejection; fails with a ' +
         'clear message (naming any earlier decision) if it is not awaiting approval.',
-      inputSchema: z.object({
-        invoice_id: invoiceIdParam,
-        rejected_by: personParam('rejecting'),
-        reason: z.string().trim().min(1).max(500).describe("Why the invoice is rejected, in the user's words."),
-      }),
-      outputSchema: z.object(decisionShape),
+      inputSchema: rejectInput,
+      outputSchema: decisionOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
     async ({ invoice_id, rejected_by, reason }) => {
@@ -126,8 +141,8 @@ function registerReadTools(server: McpServer): void {
       description:
         `Returns where an invoice stands: its state (${INVOICE_STATES.join(', ')}), lines paid so far, the decision ` +
         'and who made it, the approval deadline, and a Web UI link.',
-      inputSchema: z.object({ invoice_id: invoiceIdParam }),
-      outputSchema: z.object(statusShape),
+      inputSchema: statusInput,
+      outputSchema: statusOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ invoice_id }) => reply({ ...(await readInvoice(invoice_id)), webUiUrl: link(invoice_id) }),
@@ -138,10 +153,7 @@ function registerReadTools(server: McpServer): void {
     {
       title: 'List recent invoices',
       description: 'Lists the most recent invoices with their states, e.g. to answer "what is waiting for my approval?" (state AWAITING_APPROVAL).',
-      inputSchema: z.object({
-        state: stateSchema.optional().describe('Only invoices in this state.'),
-        limit: z.number().int().min(1).max(100).default(20).describe('How many invoices to return at most (1-100).'),
-      }),
+      inputSchema: listInput,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async ({ state, limit }) => {
@@ -183,7 +195,7 @@ function registerReadables(server: McpServer): void {
   );
   server.registerPrompt(
     'review_invoice',
-    { title: 'Review an invoice with me', description: 'Looks an invoice up and asks the user whether to approve it.', argsSchema: z.object({ invoice_id: invoiceIdParam }) },
+    { title: 'Review an invoice with me', description: 'Looks an invoice up and asks the user whether to approve it.', argsSchema: statusInput },
     ({ invoice_id }) => ({
       messages: [{ role: 'user', content: { type: 'text', text: `Look up invoice ${invoice_id} with get_invoice_status, summarize it for me, and ask me whether to approve or reject it. Do not decide on your own.` } }],
     }),
