@@ -41,7 +41,6 @@ export function registerBoundedWait(server: McpServer): void {
       const progressToken = ctx.mcpReq._meta?.progressToken;
       let status = first;
       let lastProgress = started;
-      // #exercise bounded-wait "Part C: a bounded wait, with progress"
       while (status.executionStatus === 'RUNNING' && status.state === first.state && Date.now() < deadline && !ctx.mcpReq.signal.aborted) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, deadline - Date.now())));
         status = await readInvoice(invoice_id);
@@ -58,7 +57,6 @@ export function registerBoundedWait(server: McpServer): void {
           });
         }
       }
-      // #endexercise
       return reply({ ...status, webUiUrl: link(invoice_id), changed: status.state !== first.state, waitedInState: first.state, waitedMs: Date.now() - started });
       // #endregion wait-loop
     },

@@ -36,7 +36,8 @@ runMain(async () => {
     invoice.lines = [{ item: 'One large line', amount }];
   }
   const final = values.revision === '2026-07-28' ? await on2026(invoice) : await on2025(invoice);
-  console.log(`\n✔ ${values.revision}: invoice ${invoice.id} is ${final.state}, ${final.linesPaid} lines, ${final.amountPaid.toFixed(2)} paid.`);
+  const lines = final.linesPaid === 1 ? 'line' : 'lines';
+  console.log(`\n✔ ${values.revision}: invoice ${invoice.id} is ${final.state}, ${final.linesPaid} ${lines}, ${final.amountPaid.toFixed(2)} paid.`);
 });
 
 type Final = { state: string; linesPaid: number; amountPaid: number };

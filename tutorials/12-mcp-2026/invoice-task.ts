@@ -51,6 +51,7 @@ const confirmation = z.object({ confirm: z.boolean() });
 async function confirmLargeAmount(input: ProcessInvoiceInput, ctx: ServerContext): Promise<CallToolResult | undefined> {
   const total = invoiceTotal(input.lines);
   if (total <= CONFIRM_ABOVE) return undefined;
+  // #exercise confirm-first "Part C: ask before anything starts"
   const state = ctx.mcpReq.requestState<ConfirmState>();
   if (!state) {
     return inputRequired({
@@ -69,6 +70,7 @@ async function confirmLargeAmount(input: ProcessInvoiceInput, ctx: ServerContext
   if (acceptedContent(ctx.mcpReq.inputResponses, 'confirm', confirmation)?.confirm !== true) {
     return reply({ invoiceId: input.id, submitted: false, message: `Invoice ${input.id} was not submitted: the large amount was not confirmed. Nothing was started.` });
   }
+  // #endexercise
   return undefined;
 }
 // #endregion confirm-amount

@@ -128,7 +128,7 @@ describe.concurrent('12-mcp-2026', () => {
   });
   // #endregion test-task-life
 
-  it('reject through tasks/update: completed REJECTED, nothing paid; a declined form changes nothing', async () => {
+  it('Part B: tasks/update decides through the Update: reject → completed REJECTED, nothing paid; a declined form or an invalid answer changes nothing', async () => {
     const invoice = newInvoice();
     const taskId = await createTask(invoice);
     await taskBecomes(taskId, 'input_required');
@@ -193,7 +193,7 @@ describe.concurrent('12-mcp-2026', () => {
   });
 
   // #region test-request-state
-  it('a large invoice asks first; its signed requestState, tampered, moved to another invoice or replayed, starts nothing', async () => {
+  it('Part C: a large invoice asks first; its signed requestState, tampered, moved to another invoice or replayed, starts nothing', async () => {
     const big = { ...newInvoice(), lines: [{ item: 'Server rack', amount: 12_000 }] };
     const yes = { confirm: { action: 'accept', content: { confirm: true } } };
     const asked = await rpc('tools/call', { name: 'process_invoice', arguments: big });
@@ -273,7 +273,7 @@ describe.concurrent('12-mcp-2026', () => {
     const [modern, legacy] = await Promise.all([run('--amount', '12000'), run('--revision', '2025-11-25')]);
     expect(modern).toMatch(/the server asks: .* above 10000/);
     expect(modern).toMatch(/tasks\/get: input_required/);
-    expect(modern).toMatch(/✔ 2026-07-28: invoice .* is PAID, 1 lines, 12000\.00 paid/);
+    expect(modern).toMatch(/✔ 2026-07-28: invoice .* is PAID, 1 line, 12000\.00 paid/);
     expect(legacy).toMatch(/✔ 2025-11-25: invoice .* is PAID, 3 lines, 268\.49 paid/);
   });
 

@@ -116,6 +116,7 @@ export class TemporalTaskStore implements TaskBackend {
     const answer = answers.decision as { action?: string; content?: unknown } | undefined;
     if (!answer) throw new TaskRefusal(`tasks/update for ${taskId} carries no answer to "decision", the one question this task asks; nothing was changed.`);
     if (answer.action !== 'accept') return; // declined or dismissed: the invoice keeps waiting, unchanged
+    // #exercise answer-to-update "Part B: the answer, through the Update"
     const parsed = approvalAnswer.safeParse(answer.content);
     if (!parsed.success) {
       throw new TaskRefusal(`The answer to "decision" is not valid (${parsed.error.issues.map((i) => i.message).join('; ')}); the invoice still awaits a decision, unchanged.`);
@@ -134,6 +135,7 @@ export class TemporalTaskStore implements TaskBackend {
         throw err instanceof WorkflowUpdateFailedError ? new TaskRefusal(messageOf(err.cause)) : err;
       }
     });
+    // #endexercise
   }
   // #endregion update-task
 
