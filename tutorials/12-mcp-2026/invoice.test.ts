@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -277,14 +278,21 @@ describe.concurrent('12-mcp-2026', () => {
     expect(legacy).toMatch(/✔ 2025-11-25: invoice .* is PAID, 3 lines, 268\.49 paid/);
   });
 
-  it('a 2025-11-25 client on stdio (what Claude Desktop launches) gets the same tools, from the same factory', async () => {
+  it('a 2025-11-25 client on stdio (what Claude Desktop launches) gets the same tools, and the large-amount question as a form', async () => {
     const { command, args } = tsxCommand(SERVER);
-    const client = new ClientV1({ name: 'test-12-stdio', version: '1.0.0' });
+    const client = new ClientV1({ name: 'test-12-stdio', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (request) => (asked.push(request.params.message), { action: 'accept', content: { confirm: true } }));
     await client.connect(new StdioClientTransport({ command, args, env: { ...(process.env as Record<string, string>), ...serverEnv() }, stderr: 'ignore' }));
     try {
       expect(client.getServerVersion()).toMatchObject({ name: 'invoice-approvals' });
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(['approve_invoice', 'get_invoice_status', 'list_invoices', 'process_invoice', 'reject_invoice', 'wait_for_invoice']);
+      // The same inputRequired, on a 2025 connection: the SDK asks with elicitation/create, then calls the tool again.
+      const big = { ...newInvoice(), lines: [{ item: 'Server rack', amount: 12_000 }] };
+      const submitted = (await client.callTool({ name: 'process_invoice', arguments: big })) as { structuredContent?: Record<string, unknown> };
+      expect(asked).toEqual([expect.stringMatching(/totals 12000\.00, above 10000/)]);
+      expect(submitted.structuredContent).toMatchObject({ invoiceId: big.id, state: 'VALIDATING' });
     } finally {
       await client.close();
     }
