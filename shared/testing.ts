@@ -74,20 +74,48 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
+/** How {@link waitFor} waits: its deadline, its pace, and whether a read that throws means "not yet". */
+export interface WaitOptions {
+  /** Give up after this long; 30 s by default. */
+  timeoutMs?: number;
+  /** Ask at this fixed pace instead of 50 ms growing to 400 ms. */
+  everyMs?: number;
+  /**
+   * A read that throws is "not yet", not a failure: for a read that can fail while the thing waited
+   * for is on its way (a query that times out on a loaded machine, a server that is restarting).
+   * The last error is in the message when the wait gives up. Off by default: a read that throws
+   * usually means the test is wrong, and should fail at once.
+   */
+  retryErrors?: boolean;
+}
+
 /**
  * Polls `read` until `done` holds for its value; fails after `timeoutMs`. It asks again after
  * 50 ms, then a little later each time, up to every 400 ms: a quick change is seen at once, and a
  * long wait (a server restarting, a payment in progress) does not keep a worker busy answering.
  * `everyMs` asks at a fixed pace instead, for a wait that must catch a moment (a crash mid-payment).
  * 30 s by default: a wait that is met returns at once, and `npm test` runs every file at once on a
- * laptop's two cores, where a step that takes a second alone can take ten.
+ * laptop's two cores, where a step that takes a second alone can take ten. The third argument is
+ * the timeout, or {@link WaitOptions}.
  */
-export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, everyMs?: number): Promise<T> {
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, options: number | WaitOptions = {}, everyMs?: number): Promise<T> {
+  const { timeoutMs = 30_000, retryErrors = false, ...rest } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const pace = rest.everyMs ?? everyMs;
   const deadline = Date.now() + timeoutMs;
-  for (let pause = everyMs ?? 50; ; pause = everyMs ?? Math.min(400, pause * 1.5)) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`waitFor: gave up after ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+  let last: { value: T } | { error: unknown } | undefined;
+  for (let pause = pace ?? 50; ; pause = pace ?? Math.min(400, pause * 1.5)) {
+    try {
+      const value = await read();
+      if (done(value)) return value;
+      last = { value };
+    } catch (error) {
+      if (!retryErrors) throw error;
+      last = { error };
+    }
+    if (Date.now() > deadline) {
+      const lastSeen = !last ? 'nothing' : 'error' in last ? `an error: ${String(last.error)}` : `value: ${JSON.stringify(last.value)}`;
+      throw new Error(`waitFor: gave up after ${timeoutMs} ms; last ${lastSeen}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }

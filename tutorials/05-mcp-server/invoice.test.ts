@@ -19,7 +19,20 @@ import { createActivities } from './activities.js';
 import { getInvoiceStatus, InvoiceWorkflow, rejectInvoice, TASK_QUEUE, type InvoiceState } from './workflows.js';
 
 const SERVER = new URL('./server.ts', import.meta.url);
-const gateway = new PaymentGateway();
+/** The gateway, with a latch: `hold(id)` holds that invoice's charges until the returned function is called. */
+class HoldingGateway extends PaymentGateway {
+  private readonly held = new Map<string, Promise<void>>();
+  hold(invoiceId: string): () => void {
+    let release!: () => void;
+    this.held.set(`invoice-${invoiceId}/`, new Promise<void>((resolve) => (release = resolve)));
+    return release;
+  }
+  override async charge(reference: string, amount: number) {
+    for (const [prefix, latch] of this.held) if (reference.startsWith(prefix)) await latch;
+    return super.charge(reference, amount);
+  }
+}
+const gateway = new HoldingGateway();
 let temporal: DevServer;
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -153,7 +166,7 @@ describe.concurrent('05-mcp-server', () => {
     it('Part A: takes a rejection with its reason, refuses one without, and pays nothing', async () => {
       const invoice = newInvoice();
       const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice] });
-      await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
       // The validator refuses before anything is recorded; the caller is told why.
       const refused = await handle.executeUpdate(rejectInvoice, { args: [{ by: 'bob', reason: '  ' }] }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
@@ -194,7 +207,20 @@ describe.concurrent('05-mcp-server', () => {
       expect(byName.get_invoice_status.annotations?.readOnlyHint).toBe(true);
       expect(byName.list_invoices.annotations?.readOnlyHint).toBe(true);
       expect(byName.approve_invoice.annotations?.destructiveHint).toBe(true);
-      expect(byName.process_invoice.outputSchema).toBeDefined();
+      expect(byName.reject_invoice.annotations?.destructiveHint).toBe(true);
+      expect(byName.process_invoice.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: true });
+      // What an assistant can rely on in each answer: the fields, each required, and the states by name.
+      const output = byName.process_invoice.outputSchema as { properties: Record<string, { type?: string; enum?: string[] }>; required: string[] };
+      expect(Object.keys(output.properties).sort()).toEqual(['invoiceId', 'message', 'state', 'webUiUrl', 'workflowId']);
+      expect(output.required.sort()).toEqual(['invoiceId', 'message', 'state', 'webUiUrl', 'workflowId']);
+      expect(output.properties.state.enum).toEqual(expect.arrayContaining(['AWAITING_APPROVAL', 'PAID', 'REJECTED', 'TIMED_OUT']));
+      for (const tool of ['approve_invoice', 'reject_invoice']) {
+        const decision = byName[tool].outputSchema as { properties: Record<string, unknown>; required: string[] };
+        expect(Object.keys(decision.properties).sort(), tool).toEqual(['decision', 'invoiceId', 'message', 'previousState', 'webUiUrl']);
+      }
+      expect(Object.keys((byName.get_invoice_status.outputSchema as { properties: object }).properties)).toEqual(
+        expect.arrayContaining(['invoiceId', 'state', 'decision', 'workflowId', 'executionStatus', 'webUiUrl']),
+      );
     });
 
     it('approve story: process → AWAITING_APPROVAL → approve → PAID, each line charged once', async () => {
@@ -316,17 +342,33 @@ describe.concurrent('05-mcp-server', () => {
       }
     });
 
-    it('answers a retried approval (after a lost reply) with the first answer, and pays once', async () => {
-      const invoice = newInvoice();
-      await mcp.call('process_invoice', invoice);
-      await stateBecomes(invoice.id, 'AWAITING_APPROVAL');
-      const first = await mcp.call('approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' });
-      const retry = await mcp.call('approve_invoice', { invoice_id: invoice.id, approved_by: 'alice' });
+    it('answers a retried approval (after a lost reply) with the first answer, while it pays and after it has finished, and pays once', async () => {
+      // While it pays: the gateway holds this invoice's charges, so the retry surely finds it PAYING.
+      const paying = newInvoice();
+      const release = gateway.hold(paying.id);
+      await mcp.call('process_invoice', paying);
+      await stateBecomes(paying.id, 'AWAITING_APPROVAL');
+      const first = await mcp.call('approve_invoice', { invoice_id: paying.id, approved_by: 'alice' });
+      expect(structured(first)).toMatchObject({ previousState: 'AWAITING_APPROVAL', decision: { approved: true, by: 'alice' } });
+      await stateBecomes(paying.id, 'PAYING');
+      const retry = await mcp.call('approve_invoice', { invoice_id: paying.id, approved_by: 'alice' });
       expect(retry.isError, resultText(retry)).toBeFalsy();
       expect(structured(retry).decision).toEqual(structured(first).decision); // same `at`: nothing was decided again
-      expect(structured(first)).toMatchObject({ previousState: 'AWAITING_APPROVAL', decision: { approved: true, by: 'alice' } });
-      await stateBecomes(invoice.id, 'PAID');
-      expect(chargesOf(invoice.id)).toHaveLength(3);
+      release();
+      await stateBecomes(paying.id, 'PAID');
+      expect(chargesOf(paying.id)).toHaveLength(3);
+
+      // After it was paid and its workflow finished: Temporal keeps the outcome of an Update by its
+      // id, so the same retry still gets the first answer, the same `at`, and nothing happens again.
+      const paid = newInvoice();
+      await mcp.call('process_invoice', paid);
+      await stateBecomes(paid.id, 'AWAITING_APPROVAL');
+      const once = await mcp.call('approve_invoice', { invoice_id: paid.id, approved_by: 'alice' });
+      await env.client.workflow.getHandle(invoiceWorkflowId(paid.id)).result(); // PAID, and finished
+      const late = await mcp.call('approve_invoice', { invoice_id: paid.id, approved_by: 'alice' });
+      expect(late.isError, resultText(late)).toBeFalsy();
+      expect(structured(late).decision).toEqual(structured(once).decision);
+      expect(chargesOf(paid.id)).toHaveLength(3);
     });
 
     it('lists recent invoices and filters them by state', async () => {

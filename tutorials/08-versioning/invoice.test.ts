@@ -122,7 +122,7 @@ describe('08-versioning: a deploy while an invoice waits for approval', () => {
     const oldWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundles.v1, activities });
     await oldWorker.runUntil(async () => {
       await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: oldHandle.workflowId, args: [old], ...invoiceMetadata(old) });
-      await waitFor(() => oldHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      await waitFor(() => oldHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
     }); // the old worker is shut down here: the deploy
 
     // The new code takes over the same task queue; the waiting invoice is approved there.
@@ -131,7 +131,7 @@ describe('08-versioning: a deploy while an invoice waits for approval', () => {
     const fresh = sampleInvoice(uniqueName('INV-NEW'));
     const [oldResult, freshResult, freshHandle] = await newWorker.runUntil(async () => {
       const freshHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(fresh.id), args: [fresh] });
-      await waitFor(() => freshHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      await waitFor(() => freshHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
       await oldHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
       await freshHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
       return [await oldHandle.result(), await freshHandle.result(), freshHandle] as const;
@@ -164,10 +164,10 @@ describe('08-versioning: a deploy while an invoice waits for approval', () => {
     await oldWorker.runUntil(async () => {
       await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: paidHandle.workflowId, args: [paid], ...invoiceMetadata(paid) });
       await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: waitingHandle.workflowId, args: [waiting], ...invoiceMetadata(waiting) });
-      await waitFor(() => paidHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      await waitFor(() => paidHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
       await paidHandle.executeUpdate(approveInvoice, { args: [{ by: 'alice' }] });
       await paidHandle.result();
-      await waitFor(() => waitingHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      await waitFor(() => waitingHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
     }); // the old worker is shut down here: the unsafe deploy
 
     // The unsafe code takes over. It knows the waiting invoice only by its history, and replays it
@@ -225,7 +225,7 @@ describe('08-versioning: what an operator sees in the Web UI', () => {
         ...invoiceMetadata(invoice, '2 hours'), // staticSummary and staticDetails
       });
       // #endregion start-with-metadata
-      const waiting = await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      const waiting = await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
 
       // #region read-metadata
       const description = await handle.describe();
@@ -267,7 +267,7 @@ describe('08-versioning: what an operator sees in the Web UI', () => {
       const [rejected, late] = [sampleInvoice(uniqueName('INV')), sampleInvoice(uniqueName('INV'))];
       const rejectedHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(rejected.id), args: [rejected] });
       const lateHandle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue, workflowId: invoiceWorkflowId(late.id), args: [late, { approvalTimeout: '1 second' }] });
-      await waitFor(() => rejectedHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+      await waitFor(() => rejectedHandle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
       expect((await rejectedHandle.query(workflowMetadataQuery)).currentDetails).toMatch(/^Waiting for approval until /);
       await rejectedHandle.executeUpdate(rejectInvoice, { args: [{ by: 'bob', reason: 'not ordered' }] });
       await rejectedHandle.result();

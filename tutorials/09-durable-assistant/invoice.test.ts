@@ -127,7 +127,7 @@ function startAssistant(taskQueue: string, config: Partial<AssistantConfig> = {}
 }
 
 const invoiceHandle = (invoice: Invoice) => env.client.workflow.getHandle<typeof InvoiceWorkflow>(invoiceWorkflowId(invoice.id));
-const awaitingApproval = (invoice: Invoice) => waitFor(() => invoiceHandle(invoice).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+const awaitingApproval = (invoice: Invoice) => waitFor(() => invoiceHandle(invoice).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
 
 // Every proof has its own task queue, worker, invoices and conversation (proof 6 even its own
 // Temporal), so they all run side by side: most of a proof's time is spent waiting on a server,
@@ -293,7 +293,7 @@ describe.concurrent('09-durable-assistant: crashes and control', () => {
       const handle = await startAssistant(taskQueue);
       await handle.signal(pauseAssistant);
       const turn = handle.executeUpdate(sendMessage, { args: [`What's the status of ${invoice.id}?`] });
-      await waitFor(() => handle.query(getAssistantStatus), (s) => s.phase === 'paused');
+      await waitFor(() => handle.query(getAssistantStatus), (s) => s.phase === 'paused', { retryErrors: true });
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(counts.modelCalls).toBe(0); // paused: the model was not asked
       await handle.signal(resumeAssistant);
@@ -435,7 +435,7 @@ describe.concurrent('09-durable-assistant: a confirmation nobody gives', () => {
         const asked = await handle.executeUpdate(sendMessage, { args: [`Approve invoice ${invoice.id}`] });
         expect(asked.awaiting?.tool).toBe('approve_invoice');
         await skipping.sleep('25 hours');
-        const status = await waitFor(() => handle.query(getAssistantStatus), (s) => s.turns === 1);
+        const status = await waitFor(() => handle.query(getAssistantStatus), (s) => s.turns === 1, { retryErrors: true });
         expect(status.lastReply).toBe(`I did not approve ${invoice.id}: Not run: nobody confirmed approve_invoice within 24 hours, so it was refused. Nothing was changed.`);
       });
       expect(counts.toolCalls).toEqual([]); // approve_invoice never ran

@@ -144,7 +144,7 @@ describe.skipIf(!browserPath && !process.env.CI)('10-approval-card: the card in 
     const invoice = sampleInvoice(uniqueName('INV'));
     const result = await model.callTool({ name: 'process_invoice', arguments: invoice });
     expect(result.isError).toBeFalsy();
-    await waitFor(() => env.client.workflow.getHandle(invoiceWorkflowId(invoice.id)).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+    await waitFor(() => env.client.workflow.getHandle(invoiceWorkflowId(invoice.id)).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
     return invoice.id;
   }
   const text = (card: FrameLocator, id: string) => card.locator(`#${id}`).textContent();

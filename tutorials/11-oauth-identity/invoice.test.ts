@@ -156,7 +156,7 @@ describe('11-oauth-identity: the rules live in the workflow', () => {
   it('Part A: four eyes: whoever submitted an invoice cannot approve it, even a finance-lead', async () => {
     const invoice = sampleInvoice(uniqueName('INV'));
     const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice, { submittedBy: person('alice') }] });
-    await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+    await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
     // #region refused
     await expect(handle.executeUpdate(approveInvoice, { args: [{ by: person('alice') }] })).rejects.toMatchObject({
       cause: { message: expect.stringMatching(/Alice Archer \(u-1001\) submitted invoice .+, so cannot also approve it \(four eyes\)/) },
@@ -170,7 +170,7 @@ describe('11-oauth-identity: the rules live in the workflow', () => {
   it('Part B: a limit per role: an approver stops at 10,000, a finance-lead does not', async () => {
     const invoice = invoiceFor(12_000);
     const handle = await env.client.workflow.start(InvoiceWorkflow, { taskQueue: TASK_QUEUE, workflowId: invoiceWorkflowId(invoice.id), args: [invoice, { submittedBy: person('bob') }] });
-    await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+    await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
     await expect(handle.executeUpdate(approveInvoice, { args: [{ by: person('carol') }] })).rejects.toMatchObject({
       cause: { message: expect.stringMatching(/is for 12000\.00, over the 10000\.00 that Carol Chen \(u-1003\) may approve \(roles: approver\); it needs a finance-lead/) },
     });
@@ -318,7 +318,7 @@ describe('11-oauth-identity: every path meets the same rules', () => {
     const bob = await signedIn('bob');
     await call(bob.mcp, 'process_invoice', invoice).finally(() => bob.mcp.close());
     const handle = env.client.workflow.getHandle(invoiceWorkflowId(invoice.id));
-    await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+    await waitFor(() => handle.query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
     const [byBob, byCarol] = await Promise.all([cli('bob', ['approve', invoice.id]), cli('carol', ['approve', invoice.id])]);
     expect(byBob).toMatchObject({ code: 1, stderr: expect.stringMatching(FOUR_EYES('Bob Baker (u-1002)')) });
     expect(byCarol).toMatchObject({ code: 1, stderr: expect.stringMatching(OVER_LIMIT('Carol Chen (u-1003)')) });
@@ -402,7 +402,7 @@ describe.skipIf(!browserPath && !process.env.CI)('11-oauth-identity: the card in
     const invoice = amount ? invoiceFor(amount) : sampleInvoice(uniqueName('INV'));
     const result = await (await hostOf(login)).model.callTool({ name: 'process_invoice', arguments: invoice });
     expect(result.isError).toBeFalsy();
-    await waitFor(() => env.client.workflow.getHandle(invoiceWorkflowId(invoice.id)).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL');
+    await waitFor(() => env.client.workflow.getHandle(invoiceWorkflowId(invoice.id)).query(getInvoiceStatus), (s) => s.state === 'AWAITING_APPROVAL', { retryErrors: true });
     return invoice.id;
   }
   const cardOf = async (login: Local, invoiceId: string) => (await hostOf(login)).host.showCard('review_invoice', { invoice_id: invoiceId });
