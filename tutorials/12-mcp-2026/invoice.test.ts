@@ -8,6 +8,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -278,7 +280,7 @@ describe.concurrent('12-mcp-2026', () => {
     expect(legacy).toMatch(/✔ 2025-11-25: invoice .* is PAID, 3 lines, 268\.49 paid/);
   });
 
-  it('a 2025-11-25 client on stdio (what Claude Desktop launches) gets the same tools, and the large-amount question as a form', async () => {
+  it('stdio: a 2025-11-25 client (what Claude Desktop launches) gets the same tools and the large-amount question as a form; a 2026-07-28 client too', async () => {
     const { command, args } = tsxCommand(SERVER);
     const client = new ClientV1({ name: 'test-12-stdio', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
     const asked: string[] = [];
@@ -296,5 +298,10 @@ describe.concurrent('12-mcp-2026', () => {
     } finally {
       await client.close();
     }
+    // And a 2026-07-28 client on stdio: the same process kind, the other revision.
+    const modern = new Client({ name: 'test-12-stdio-2026', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+    await modern.connect(new StdioClientTransportV2({ command, args, env: { ...(process.env as Record<string, string>), ...serverEnv() }, stderr: 'ignore' }));
+    expect([modern.getProtocolEra(), (await modern.listTools()).tools.length]).toEqual(['modern', 6]);
+    await modern.close();
   });
 });
