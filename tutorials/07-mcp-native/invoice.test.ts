@@ -18,6 +18,7 @@ import {
   type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,9 +172,11 @@ describe.concurrent('07-mcp-native', () => {
     expect(tools.find((t) => t.name === 'process_invoice')?.execution?.taskSupport).toBe('optional');
     const invoice = newInvoice();
     // Not held until the invoice is paid, which would be never (nobody has approved it): it answers
-    // while the invoice is still VALIDATING (held, it would never answer, and the test would time out).
+    // while the invoice is still undecided (held, it would never answer, and the test would time out).
     const submitted = await call(client, 'process_invoice', invoice);
-    expect(structured(submitted)).toMatchObject({ invoiceId: invoice.id, state: 'VALIDATING', taskId: invoiceWorkflowId(invoice.id) });
+    expect(structured(submitted)).toMatchObject({ invoiceId: invoice.id, taskId: invoiceWorkflowId(invoice.id) });
+    const live = await env.client.workflow.getHandle(invoiceWorkflowId(invoice.id)).query(getInvoiceStatus);
+    expect(['VALIDATING', 'AWAITING_APPROVAL']).toContain(live.state);
     await stateBecomes(client, invoice.id, 'AWAITING_APPROVAL');
     await call(client, 'reject_invoice', { invoice_id: invoice.id, rejected_by: 'bob', reason: 'duplicate' });
     await stateBecomes(client, invoice.id, 'REJECTED');
@@ -286,18 +289,32 @@ describe.concurrent('07-mcp-native', () => {
     const invoices = Array.from({ length: 5 }, newInvoice);
     const tasks = await Promise.all(invoices.map((invoice) => createTask(full, invoice)));
     await Promise.all(tasks.map((t) => taskStatusBecomes(full, t.taskId, 'input_required')));
-    await Promise.all(
+    const replies = await Promise.all(
       invoices.map((invoice, i) =>
         Promise.allSettled([call(full, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'judy' }), full.experimental.tasks.cancelTask(tasks[i].taskId)]),
       ),
     );
     for (const [i, invoice] of invoices.entries()) {
       const handle = env.client.workflow.getHandle(tasks[i].taskId);
-      const finalState = await handle.result().then((s) => s.state, () => 'CANCELLED');
+      const finalState = await handle.result().then((s) => s.state, (err: unknown) => (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure ? 'CANCELLED' : String(err)));
       const task = await full.experimental.tasks.getTask(tasks[i].taskId);
       const charges = chargesOf(invoice.id).length;
-      if (finalState === 'PAID') expect({ charges, task: task.status }).toEqual({ charges: 3, task: 'completed' });
-      else expect({ finalState, charges, task: task.status }).toEqual({ finalState: 'CANCELLED', charges: 0, task: 'cancelled' });
+      const [approve, cancel] = replies[i];
+      const said = `${invoice.id}: approve ${JSON.stringify(approve)} | cancel ${JSON.stringify(cancel)}`;
+      // Each caller was told the truth, whichever came first.
+      if (finalState === 'PAID') {
+        expect({ charges, task: task.status }).toEqual({ charges: 3, task: 'completed' });
+        expect(approve.status === 'fulfilled' && !approve.value.isError && structured(approve.value).decision, said).toMatchObject({ approved: true, by: 'judy' });
+        // Refused (the approval came first), or it crossed the approval and its answer is the task as it ended.
+        if (cancel.status === 'rejected') expect(String(cancel.reason), said).toMatch(/is (PAYING|PAID), so it was not cancelled/);
+        else expect(cancel.value.status, said).toBe('completed');
+      } else {
+        expect({ finalState, charges, task: task.status }, said).toEqual({ finalState: 'CANCELLED', charges: 0, task: 'cancelled' });
+        expect(cancel.status === 'fulfilled' && cancel.value.status, said).toBe('cancelled');
+        // The approval was refused, naming why; never told it took effect.
+        expect(approve.status === 'fulfilled' && approve.value.isError, said).toBe(true);
+        if (approve.status === 'fulfilled') expect(textOf(approve.value), said).not.toMatch(/approved by judy;/);
+      }
     }
 
     // The crossing the server cannot see: its check passed, then the approval started the payments.
@@ -335,7 +352,8 @@ describe.concurrent('07-mcp-native', () => {
     await Promise.all([accept, decline, invalid, plain].map((i) => stateBecomes(client, i.id, 'AWAITING_APPROVAL')));
 
     const approved = await call(client, 'request_approval', { invoice_id: accept.id });
-    expect(structured(approved)).toMatchObject({ outcome: 'approved', state: 'PAYING' });
+    expect(structured(approved)).toMatchObject({ outcome: 'approved' });
+    // What the workflow says, not the reply: frank's approval took effect, and it pays.
     await stateBecomes(client, accept.id, 'PAID');
     const status = structured(await call(client, 'get_invoice_status', { invoice_id: accept.id }));
     expect(status.decision).toMatchObject({ approved: true, by: 'frank' });
@@ -429,20 +447,29 @@ describe.concurrent('07-mcp-native', () => {
     };
     expect((await read()).state).toBe('AWAITING_APPROVAL');
 
+    // Each notification, and the state read when it came: they arrive as the state changes.
     const seen: InvoiceState[] = [];
+    let notifications = 0;
     const paid = new Promise<void>((resolve) =>
       client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
         if (n.params.uri !== uri) return;
+        notifications++;
         const { state } = await read();
         seen.push(state);
         if (state === 'PAID') resolve();
       }),
     );
     await client.subscribeResource({ uri });
+    // Subscribed, and nothing has changed yet: no notification.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(notifications).toBe(0);
     await call(client, 'approve_invoice', { invoice_id: invoice.id, approved_by: 'ivan' });
     await paid;
+    // Only after the approval, in the workflow's order (a read may already see a later state, never an earlier one).
+    const order: InvoiceState[] = ['AWAITING_APPROVAL', 'PAYING', 'PAID'];
+    expect(seen).not.toContain('AWAITING_APPROVAL');
+    expect(seen.map((s) => order.indexOf(s))).toEqual([...seen.map((s) => order.indexOf(s))].sort((a, b) => a - b));
     expect(seen.at(-1)).toBe('PAID');
-    expect(seen.length).toBeGreaterThanOrEqual(1);
   });
   // #endregion test-resource
 });
