@@ -13,7 +13,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import { z } from 'zod';
 import { askWorker, NoWorkerError } from '../../shared/connection.js';
 import { invoiceWorkflowId, type Invoice } from '../../shared/invoice.js';
-import { decide, messageOf, reply, WORKER, type withTemporal } from './invoices.js';
+import { decide, messageOf, reply, ToolError, WORKER, type withTemporal } from './invoices.js';
 import { TaskRefusal, type InputRequest, type InputResponse, type TaskBackend, type TaskRecord } from './tasks.js';
 import { approveInvoice, getInvoiceStatus, InvoiceWorkflow, rejectInvoice, type InvoiceStatus } from './workflows.js';
 
@@ -131,8 +131,10 @@ export class TemporalTaskStore implements TaskBackend {
             : handle.executeUpdate(rejectInvoice, { args: [{ by: given.name, reason: given.reason }], updateId: `reject-${invoiceId}-by-${given.name}` }),
         );
       } catch (err) {
-        // The validator's refusal ("already approved by alice ..."): the caller's mistake, told as it is.
-        throw err instanceof WorkflowUpdateFailedError ? new TaskRefusal(messageOf(err.cause)) : err;
+        // The validator's refusal ("already approved by alice ..."), or an invoice that has finished:
+        // the caller's mistake, told as it is.
+        if (err instanceof WorkflowUpdateFailedError) throw new TaskRefusal(messageOf(err.cause));
+        throw err instanceof ToolError ? new TaskRefusal(err.message) : err;
       }
     });
     // #endexercise
