@@ -41,7 +41,7 @@ import { Erp } from '../../shared/simulated-systems.js';
 import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities, Outbox } from './activities.js';
 import { localPerson } from './auth.js';
-import { CARD_TOOLS } from './card.js';
+import { CARD_TOOLS, CARD_URI } from './card.js';
 import { connectHttp, SignInProvider } from './client.js';
 import { LedgerGateway } from './ledger.js';
 import { connectClient, openTestHost, type TestHost } from '../../shared/mcp-app-host/index.js';
@@ -353,6 +353,15 @@ describe('11-oauth-identity: the approval card (step 10) carries identity', () =
     // The card sends no name either: the server knows who runs it.
     const inputs = (name: string) => Object.keys(all.find((t) => t.name === name)!.inputSchema.properties ?? {});
     expect([inputs('card_approve_invoice'), inputs('card_reject_invoice')]).toEqual([['invoice_id'], ['invoice_id', 'reason']]);
+  });
+
+  it("the card still declares step 10's strictest CSP: no domain of any kind, in the listing and in the resource", async () => {
+    const host = await localClient('alice', true);
+    const strictest = { connectDomains: [], resourceDomains: [], frameDomains: [], baseUriDomains: [] };
+    const listed = (await host.listResources()).resources.find((r) => r.uri === CARD_URI);
+    expect((listed?._meta?.ui as { csp?: unknown } | undefined)?.csp).toEqual(strictest);
+    const [content] = (await host.readResource({ uri: CARD_URI })).contents;
+    expect((content._meta?.ui as { csp?: unknown } | undefined)?.csp).toEqual(strictest);
   });
 });
 
