@@ -30,7 +30,7 @@ import { declaresTasks, serveTasks, taskCreated, withTaskNotifications, type Tas
 import { log, runMain } from '../shared/log.js';
 import { createHttpApp, listenHttp, parseServeArgs } from '../shared/mcp.js';
 import { workflowBundle } from '../shared/worker.js';
-import { answerInputs, FixtureJobWorkflow, pendingInputs, type FixtureJob, type JobResult } from './conformance-2026-workflows.js';
+import { answerInputs, FixtureJobWorkflow, pendingInputs, type FixtureJob } from './conformance-2026-workflows.js';
 
 const TASK_QUEUE = 'conformance-2026-fixtures';
 const config = loadClientConnectConfig();
