@@ -17,7 +17,7 @@
  * Temporal client in this process: what the tool costs with no MCP at all. Prints a table and one
  * JSON line. The goal: MCP's own CPU per tools/call on 2026-07-28 at most 1.5 ms.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -153,5 +153,6 @@ runMain(async () => {
   } finally {
     await Promise.all(started.map((p) => p.kill()));
     await temporal.stop();
+    rmSync(env.LEDGER_FILE, { force: true });
   }
 });
