@@ -8,7 +8,8 @@
  * fixture server (scripts/conformance-2026-fixtures.ts: the suite's fixture tools, through step 12's
  * Tasks extension, backed by Temporal). Then:
  * - the invoice server, suite 0.2.0-alpha.12 at `--spec-version 2026-07-28`: the scenarios that test
- *   MCP itself (the tool list, the standard headers, caching hints, the Host/Origin guard, streams);
+ *   MCP itself (the tool list, the standard headers, caching hints, the Host/Origin guard, streams,
+ *   the resource and prompt lists);
  * - the invoice server, suite 0.1.16 (2025-11-25): what `npm run conformance` runs on steps 05-10;
  * - the fixture server at 2026-07-28: server-stateless, every tasks-* scenario of the Tasks extension
  *   (run with --force: extension scenarios sit outside the spec's timeline) and every
@@ -32,8 +33,11 @@ const SUITE_2026 = { cli: require.resolve('@modelcontextprotocol/conformance-202
 const SUITE_2025 = { version: (require('@modelcontextprotocol/conformance/package.json') as { version: string }).version };
 
 // #region scenarios
-/** The invoice server at 2026-07-28: the scenarios that test MCP itself, not a fixture tool of the suite's. */
-export const INVOICE_2026 = ['tools-list', 'http-header-validation', 'caching', 'dns-rebinding-protection', 'server-sse-multiple-streams'] as const;
+/**
+ * The invoice server at 2026-07-28: the scenarios that test MCP itself, not a fixture tool of the
+ * suite's; and the lists of the resources and prompts it declares.
+ */
+export const INVOICE_2026 = ['tools-list', 'http-header-validation', 'caching', 'dns-rebinding-protection', 'server-sse-multiple-streams', 'resources-list', 'prompts-list'] as const;
 
 /** The fixture server at 2026-07-28: the stateless core, the Tasks extension, multi round-trip requests. */
 export const FIXTURES_2026 = [
