@@ -47,7 +47,7 @@ type Final = { state: string; linesPaid: number; amountPaid: number };
 async function on2026(invoice: Invoice): Promise<Final> {
   const clientCapabilities = { elicitation: { form: {} }, extensions: { 'io.modelcontextprotocol/tasks': {} } };
   const client = new Client(CLIENT_INFO, { capabilities: clientCapabilities, versionNegotiation: { mode: { pin: '2026-07-28' } } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(values.url)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(values.url))).catch(notServing);
   const session = createTaskSessionFromClient(client, {
     endpointId: await createTaskSessionEndpointId('invoice-host', values.url),
     // ext-tasks sends the task methods itself (the SDK Client has no wire shape for them): over HTTP, as a host would.
@@ -107,7 +107,7 @@ async function post(url: string, request: JsonRpcRequest): Promise<JsonRpcRespon
 /** 2025-11-25: step 07's kind of client (SDK v1, no tasks): the ordinary tools, through the server's fallback. */
 async function on2025(invoice: Invoice): Promise<Final> {
   const client = new ClientV1(CLIENT_INFO);
-  await client.connect(new HttpTransportV1(new URL(values.url)));
+  await client.connect(new HttpTransportV1(new URL(values.url))).catch(notServing);
   const call = async (name: string, args: Record<string, unknown>) => {
     const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
     if (result.isError) throw new Error(`${name} failed: ${(result.content[0] as { text: string }).text}`);
@@ -128,6 +128,11 @@ async function on2025(invoice: Invoice): Promise<Final> {
   }
 }
 // #endregion on-2025
+
+/** A connect that failed: most likely nothing serves at --url yet. */
+function notServing(err: unknown): never {
+  throw new Error(`Cannot reach the MCP server at ${values.url}. Is it running (npx tsx tutorials/12-mcp-2026/server.ts --http --port 3000)?`, { cause: err });
+}
 
 async function until(done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
