@@ -184,7 +184,10 @@ export class TemporalTaskStore implements TaskBackend {
         ),
       ).catch(() => undefined); // a long poll that timed out, or Temporal away for a moment: ask again
       if (signal.aborted) return;
-      if (!page) continue;
+      if (!page) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS)); // not in a tight loop
+        continue;
+      }
       if (page.history?.events?.length) yield;
       if (!page.nextPageToken?.length) return; // the workflow has closed: no more events will come
       nextPageToken = page.nextPageToken;

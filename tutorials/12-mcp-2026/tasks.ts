@@ -213,7 +213,8 @@ const ended = (status: TaskStatus) => status === 'completed' || status === 'fail
  * `handler`. A stream costs, per task, what `backend.changes` costs while the task is quiet, plus
  * one get() per change; it closes once every task has ended, or when the client goes.
  */
-export function withTaskNotifications(handler: FetchHandler, backend: TaskBackend): FetchHandler {
+export function withTaskNotifications(handler: FetchHandler, backend: TaskBackend, { maxStreams = 1024 } = {}): FetchHandler {
+  let open = 0; // streams are cheap while their tasks are quiet, but not free: a cap, as the SDK's own listen router has
   return {
     fetch: async (request, options) => {
       const body = (options?.parsedBody ?? (await request.clone().json().catch(() => undefined))) as
@@ -227,13 +228,16 @@ export function withTaskNotifications(handler: FetchHandler, backend: TaskBacken
         const error = { code: ProtocolErrorCode.MissingRequiredClientCapability, message, data: { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } } };
         return Response.json({ jsonrpc: '2.0', id: body.id, error }, { status: 400 });
       }
-      return listen(body.id, taskIds.filter((t): t is string => typeof t === 'string').slice(0, 100), backend, request.signal);
+      if (open >= maxStreams) return Response.json({ jsonrpc: '2.0', id: body.id, error: { code: ProtocolErrorCode.InternalError, message: 'Subscription limit reached' } });
+      open++;
+      return listen(body.id, taskIds.filter((t): t is string => typeof t === 'string').slice(0, 100), backend, request.signal, () => open--);
     },
   };
 }
 
-function listen(subscriptionId: string | number, taskIds: string[], backend: TaskBackend, clientGone: AbortSignal): Response {
+function listen(subscriptionId: string | number, taskIds: string[], backend: TaskBackend, clientGone: AbortSignal, closed: () => void): Response {
   const stop = new AbortController();
+  stop.signal.addEventListener('abort', closed, { once: true });
   clientGone.addEventListener('abort', () => stop.abort(), { once: true });
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
@@ -247,6 +251,7 @@ function listen(subscriptionId: string | number, taskIds: string[], backend: Tas
       clearInterval(keepAlive);
       write({ id: subscriptionId, result: { resultType: 'complete', _meta: { [SUBSCRIPTION_ID_META_KEY]: subscriptionId } } });
       if (!stop.signal.aborted) out.close();
+      stop.abort(); // ended: counted as closed
     },
     cancel: () => stop.abort(),
   });
@@ -257,7 +262,8 @@ function listen(subscriptionId: string | number, taskIds: string[], backend: Tas
 async function follow(taskId: string, backend: TaskBackend, signal: AbortSignal, send: (task: TaskRecord) => void): Promise<void> {
   let last = '';
   const report = async (): Promise<boolean> => {
-    const task = await backend.get(taskId).catch(() => undefined);
+    const task = await backend.get(taskId).catch(() => 'unreadable' as const);
+    if (task === 'unreadable') return false; // Temporal away for a moment: look again at the next change
     if (!task || signal.aborted) return true;
     const seen = `${task.status}|${task.lastUpdatedAt.getTime()}|${Object.keys(task.inputRequests ?? {}).join()}`;
     if (seen !== last) send(task);
