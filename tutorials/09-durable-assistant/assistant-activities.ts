@@ -57,6 +57,10 @@ export function createAssistantActivities(model: LanguageModel, pool: McpPool, o
     // #region call-tool
     /** One MCP tool call. Its input is the tool and its arguments only, never the conversation. */
     async callTool(call: ToolCallInput): Promise<string> {
+      // Heartbeats while the server works: if they stop (this worker died), Temporal tries the call
+      // again on another worker after the heartbeat timeout, seconds, not the minute a call may take.
+      const context = Context.current();
+      const beating = setInterval(() => context.heartbeat(), 1_000);
       try {
         const result = await pool.callTool(call.server, call.tool, call.args);
         await observer.onToolCall?.(call, result);
@@ -64,6 +68,8 @@ export function createAssistantActivities(model: LanguageModel, pool: McpPool, o
       } catch (err) {
         if (err instanceof UnknownServerError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownServer');
         throw err;
+      } finally {
+        clearInterval(beating);
       }
     },
     // #endregion call-tool

@@ -153,6 +153,7 @@ const { modelStep, listTools } = proxyActivities<Activities>({
 });
 const { callTool } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '5 seconds', // a worker that died during a call is noticed in seconds
   retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: ['UnknownServer'] },
 });
 // #endregion proxies

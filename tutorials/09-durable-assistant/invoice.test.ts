@@ -7,15 +7,19 @@
 //      reopens a connection whose server died.)
 //   2. A third-party MCP server from npm (server-memory) beside ours; the conversation continues
 //      as new with its messages carried over.
-//   3. A worker lost between a tool call and the next model call: a new worker finishes the turn;
-//      the model was called once per step and no tool ran twice.
-//   4. Pause, resume, and cancel in the middle of a tool call.
+//   3. A worker SIGKILLed inside a tool call, its reply lost: another worker retries the call, which
+//      the server refuses as already submitted; one invoice, paid once. (3b: a worker shut down
+//      gently reports its call first, so nothing is retried.)
+//   4. Pause, resume, and cancel while a tool call is on its way to the server.
 //   5. "Review everything awaiting approval" fans out, at most N children at a time.
 //   6. The confirmation times out after 24 simulated hours: nothing approved, the model is told.
 //   7. The terminal chat is killed and resumed, and the conversation goes on.
 //   8. The recorded histories replay.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
@@ -25,8 +29,9 @@ import { APICallError } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existingExecutable, REPO_ROOT, tsxCommand } from '../../shared/binaries.js';
-import { onFreePort, startDevServer, type DevServer } from '../../shared/dev-server.js';
+import { freePort, onFreePort, startDevServer, type DevServer } from '../../shared/dev-server.js';
 import { invoiceWorkflowId, sampleInvoice, type Invoice } from '../../shared/invoice.js';
+import { startScript, type ScriptProcess } from '../../shared/processes.js';
 import { Erp } from '../../shared/simulated-systems.js';
 import { bundleOnce, uniqueName, waitFor } from '../../shared/testing.js';
 import { createActivities, Outbox } from './activities.js';
@@ -45,7 +50,7 @@ import {
 import { LedgerGateway } from './ledger.js';
 import { invoiceServer, McpPool, type McpServers } from './mcp-pool.js';
 import { scriptedStandIn } from './model.js';
-import { getInvoiceStatus, InvoiceWorkflow, TASK_QUEUE } from './workflows.js';
+import { approveInvoice, getInvoiceStatus, InvoiceWorkflow, TASK_QUEUE } from './workflows.js';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
@@ -121,6 +126,7 @@ afterAll(async () => {
   invoiceWorker?.shutdown();
   await invoiceWorkerRun;
   await pool?.close();
+  await (await invoiceHttpServer?.catch(() => undefined))?.kill();
   await env?.teardown();
   await skipping?.teardown();
   await temporal?.stop();
@@ -136,6 +142,75 @@ async function assistantWorker(taskQueue: string, observer: AssistantObserver, w
     activities: createAssistantActivities(scriptedStandIn(), workerPool, observer),
     ...extra,
   });
+}
+
+/**
+ * The network between a worker and the invoice server over Streamable HTTP: a front that passes
+ * every request on, and hands each tools/call to `tap` first, which may hold it (resolve later),
+ * or lose its reply after the server has answered (the call took effect; the caller never hears).
+ */
+type Tap = (body: string) => Promise<{ loseReply: () => Promise<void> } | void>;
+async function network(target: string, tap: Tap) {
+  const front = createHttpServer(async (req, res) => {
+    if (req.method !== 'POST') return void res.writeHead(405).end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    const plan = /"method"\s*:\s*"tools\/call"/.test(body) ? await tap(body) : undefined;
+    const pass = ['content-type', 'accept', 'mcp-protocol-version', 'mcp-session-id'];
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => pass.includes(name))) as Record<string, string>;
+    const answer = await fetch(target, { method: 'POST', headers, body });
+    const text = await answer.text();
+    if (plan) {
+      await plan.loseReply();
+      return void res.destroy();
+    }
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(front.address() as AddressInfo).port}/mcp`, close: () => new Promise<void>((resolve) => front.close(() => resolve())) };
+}
+
+let invoiceHttpServer: Promise<ScriptProcess & { url: string }> | undefined;
+/** The invoice server over Streamable HTTP, started once for the proofs that put a network in front of it. */
+function invoiceHttp() {
+  invoiceHttpServer ??= (async () => {
+    const port = await freePort();
+    const server = await startScript(new URL('./server.ts', import.meta.url), {
+      name: 'invoice server (HTTP)',
+      args: ['--http', '--port', String(port)],
+      env: { TEMPORAL_ADDRESS: temporal.address },
+      readyWhen: /Temporal at/,
+    });
+    return Object.assign(server, { url: `http://127.0.0.1:${port}/mcp` });
+  })();
+  return invoiceHttpServer;
+}
+
+/**
+ * An assistant worker in a process of its own, with the scripted stand-in and one MCP server at
+ * `mcpUrl`: a worker the test can SIGKILL. Only the assistant's task queue: the file's own worker
+ * runs the invoices.
+ */
+function assistantWorkerProcess(taskQueue: string, mcpUrl: string) {
+  const here = (file: string) => JSON.stringify(new URL(file, import.meta.url).href);
+  const script = join(dir, `worker-${taskQueue}.ts`);
+  writeFileSync(
+    script,
+    [
+      "import { NativeConnection, Worker } from '@temporalio/worker';",
+      `import { createAssistantActivities } from ${here('./assistant-activities.ts')};`,
+      `import { McpPool } from ${here('./mcp-pool.ts')};`,
+      `import { scriptedStandIn } from ${here('./model.ts')};`,
+      `import { workflowBundle } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'shared', 'worker.ts')).href)};`,
+      'const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });',
+      'const pool = new McpPool({ invoices: { url: process.env.MCP_URL! } });',
+      `const worker = await Worker.create({ connection, taskQueue: process.env.TASK_QUEUE!, workflowBundle: await workflowBundle(new URL(${here('./assistant-workflow.ts')})), activities: createAssistantActivities(scriptedStandIn(), pool) });`,
+      "console.error('worker A: polling');",
+      'await worker.run();',
+    ].join('\n'),
+  );
+  return startScript(script, { name: 'worker A', env: { TEMPORAL_ADDRESS: temporal.address, TASK_QUEUE: taskQueue, MCP_URL: mcpUrl }, readyWhen: /worker A: polling/ });
 }
 
 function startAssistant(taskQueue: string, config: Partial<AssistantConfig> = {}, workflowId = uniqueName('assistant')) {
@@ -275,16 +350,59 @@ describe.concurrent('09-durable-assistant: a conversation through the real MCP s
 });
 
 describe.concurrent('09-durable-assistant: crashes and control', () => {
-  it('proof 3: a worker lost between a tool call and the next model call; a new worker finishes: one model call per step, no tool twice', async () => {
+  it('proof 3: a worker killed inside a tool call, its reply lost: another worker retries the call, the server refuses it as already submitted; one invoice, paid once', async () => {
+    const taskQueue = uniqueName('assistant');
+    const invoice = sampleInvoice(uniqueName('INV'));
+    // Worker A, a process of its own, reaches the invoice server through a network that lets its
+    // first tool call through to the server, then SIGKILLs worker A before the reply gets back.
+    let workerA: ScriptProcess | undefined;
+    let lost = false;
+    const lossy = await network((await invoiceHttp()).url, async () => {
+      if (lost) return;
+      lost = true;
+      return { loseReply: () => workerA!.kill('SIGKILL') };
+    });
+    try {
+      workerA = await assistantWorkerProcess(taskQueue, lossy.url);
+      const handle = await startAssistant(taskQueue);
+      const turn = handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice)}`] });
+      expect(await workerA.exited).toBeNull(); // killed by a signal, in the middle of the call
+      expect(lost).toBe(true);
+      expect((await awaitingApproval(invoice)).invoiceId).toBe(invoice.id); // the call had taken effect
+
+      // Worker B, with MCP connections of its own (the file's pool). Temporal notices A's silence
+      // (no heartbeat for 5 s), and tries the call again here: the server refuses a second start.
+      const b = counters();
+      const workerB = await assistantWorker(taskQueue, b.observer);
+      const result = await workerB.runUntil(turn);
+      expect(result.reply).toMatch(new RegExp(`${invoice.id} was already submitted`));
+      expect(toolNames(b.counts.toolCalls)).toEqual(['invoices/process_invoice']); // the retry, refused
+      expect(b.counts.modelCalls).toBe(1); // only the step after the tool: the first was recorded
+      const callTool = (await activitiesRun(handle)).filter((a) => a.activity === 'callTool');
+      expect(callTool).toHaveLength(1);
+      expect(callTool[0]!.attempt).toBeGreaterThanOrEqual(2);
+    } finally {
+      await workerA?.kill('SIGKILL');
+      await lossy.close();
+    }
+    // One invoice, and once approved, each line charged once.
+    const invoiceRun = invoiceHandle(invoice);
+    await invoiceRun.executeUpdate(approveInvoice, { args: [{ by: 'carol' }] });
+    expect(await invoiceRun.result()).toMatchObject({ state: 'PAID', amountPaid: 268.49 });
+    expect(new LedgerGateway(join(dir, 'ledger.jsonl')).charges().filter((c) => c.reference.startsWith(`invoice-${invoice.id}/`))).toHaveLength(3);
+  });
+
+  it('proof 3b: a worker shut down (Ctrl-C) right after a tool call reports the call before it goes; a new worker makes one model call and runs no tool twice', async () => {
     const taskQueue = uniqueName('assistant');
     const a = counters();
     const b = counters();
     const invoice = sampleInvoice(uniqueName('INV'));
-    // Worker A goes away the moment its tool call has run, before the workflow asks the model again.
+    // Worker A is asked to shut down the moment its tool call has run: shutting down, a worker
+    // finishes what it holds (within its grace time) and reports it, so nothing is retried.
     let workerA: Worker | undefined;
-    const crashAfterTool = { ...a.observer, onToolCall: (call: ToolCallInput) => (a.observer.onToolCall(call), workerA!.shutdown()) };
+    const shutDownAfterTool = { ...a.observer, onToolCall: (call: ToolCallInput) => (a.observer.onToolCall(call), workerA!.shutdown()) };
     const poolA = new McpPool(servers);
-    workerA = await assistantWorker(taskQueue, crashAfterTool, poolA, { shutdownGraceTime: '10 seconds' });
+    workerA = await assistantWorker(taskQueue, shutDownAfterTool, poolA, { shutdownGraceTime: '10 seconds' });
     const runningA = workerA.run();
     const handle = await startAssistant(taskQueue);
     const turn = handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice)}`] });
@@ -293,16 +411,14 @@ describe.concurrent('09-durable-assistant: crashes and control', () => {
     expect(a.counts).toMatchObject({ modelCalls: 1 });
     expect(toolNames(a.counts.toolCalls)).toEqual(['invoices/process_invoice']);
 
-    // Worker B, another worker as far as Temporal knows, with MCP connections of its own (the file's pool).
     const workerB = await assistantWorker(taskQueue, b.observer, pool);
     const result = await workerB.runUntil(turn);
     expect(result.reply).toMatch(new RegExp(`^Invoice ${invoice.id} submitted`));
-    // Worker B made the second model call and no tool call: the first was recorded, not repeated.
+    // Worker B made the second model call and no tool call: the first was reported, not repeated.
     expect(b.counts.modelCalls).toBe(1);
     expect(b.counts.toolCalls).toEqual([]);
-    // The history agrees: two model steps, one tool call, the tools listed once.
-    const scheduled = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toEqual(['listTools', 'modelStep', 'callTool', 'modelStep']);
+    // The history agrees: each activity completed on its first attempt.
+    expect(await activitiesRun(handle)).toEqual(['listTools', 'modelStep', 'callTool', 'modelStep'].map((activity) => ({ activity, attempt: 1 })));
     expect((await awaitingApproval(invoice)).invoiceId).toBe(invoice.id);
   });
 
@@ -333,31 +449,47 @@ describe.concurrent('09-durable-assistant: crashes and control', () => {
   it('proof 4b: cancelling during a tool call lets the call finish, then stops: no next model step', async () => {
     const taskQueue = uniqueName('assistant');
     const { counts, observer } = counters();
+    const invoice = sampleInvoice(uniqueName('INV'));
+    // The network holds the tool call on its way to the server: it is in flight, nothing has run yet.
+    let arrived!: () => void;
+    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    let toolRan!: () => void;
-    const ran = new Promise<void>((resolve) => (toolRan = resolve));
-    // The tool has run (the invoice is submitted); its activity is held open until the test says so.
-    const holding = { ...observer, onToolCall: async (call: ToolCallInput) => (observer.onToolCall(call), toolRan(), await released) };
-    const worker = await assistantWorker(taskQueue, holding);
-    const invoice = sampleInvoice(uniqueName('INV'));
-    await worker.runUntil(async () => {
-      const handle = await startAssistant(taskQueue);
-      void handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice)}`] }).catch(() => {});
-      await ran;
-      await handle.cancel();
-      await waitFor(() => handle.fetchHistory(), (h) => (h.events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes));
-      release();
-      const err = await handle.result().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(WorkflowFailedError);
-      expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-      const events = (await handle.fetchHistory()).events ?? [];
-      expect(events.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(3); // listTools, modelStep, and the tool call, completed
-      expect(events.filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
+    const held = await network((await invoiceHttp()).url, async () => {
+      arrived();
+      await released;
     });
+    const heldPool = new McpPool({ invoices: { url: held.url } });
+    const worker = await assistantWorker(taskQueue, observer, heldPool);
+    try {
+      await worker.runUntil(async () => {
+        const handle = await startAssistant(taskQueue);
+        const turn = handle.executeUpdate(sendMessage, { args: [`Process this invoice: ${JSON.stringify(invoice)}`] }).then(
+          (answer) => ({ answer }),
+          (error: unknown) => ({ error }),
+        );
+        await inFlight;
+        expect(await invoiceHandle(invoice).describe().then(() => 'started', () => 'not started')).toBe('not started');
+        await handle.cancel();
+        await waitFor(() => handle.fetchHistory(), (h) => (h.events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes));
+        release(); // now the call reaches the server, and runs to its end
+        const err = await handle.result().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkflowFailedError);
+        expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+        const events = (await handle.fetchHistory()).events ?? [];
+        expect(events.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(3); // listTools, modelStep, and the tool call, completed
+        expect(events.filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
+        // The person who sent the message is not told it was answered: the conversation was cancelled.
+        const told = await turn;
+        expect('error' in told, JSON.stringify(told)).toBe(true);
+      });
+    } finally {
+      await heldPool.close();
+      await held.close();
+    }
     expect(counts.modelCalls).toBe(1);
     expect(toolNames(counts.toolCalls)).toEqual(['invoices/process_invoice']);
-    expect((await awaitingApproval(invoice)).invoiceId).toBe(invoice.id); // the call took full effect
+    expect((await awaitingApproval(invoice)).invoiceId).toBe(invoice.id); // the call took full effect, once
   });
 });
 
