@@ -5,7 +5,7 @@
  * - step 12 through its 2025-11-25 fallback (SDK v1 client: initialize once, then a POST per call);
  * - step 05's stateless Streamable HTTP (SDK v1 server, a server and transport per POST), same client.
  *
- *   npx tsx scripts/bench-2026.ts [--calls 500]
+ *   npm run bench:2026 -- [--calls 500]
  *
  * Each server runs as its own process with its worker, on one local dev server. For each, after a
  * warm-up (and a whole first round, not reported), `--calls` sequential calls of get_invoice_status

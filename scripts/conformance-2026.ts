@@ -2,7 +2,7 @@
  * The official MCP conformance suite, pinned, against step 12 (tutorials/12-mcp-2026): the MCP of
  * 2026 and, on the same endpoint, the 2025-11-25 scenarios steps 05-10 pass.
  *
- *   npx tsx scripts/conformance-2026.ts
+ *   npm run conformance:2026     (npx tsx scripts/conformance-2026.ts)
  *
  * One Temporal dev server; step 12's worker and its server (`server.ts --http`); the conformance
  * fixture server (scripts/conformance-2026-fixtures.ts: the suite's fixture tools, through step 12's
