@@ -350,7 +350,7 @@ describe.concurrent('09-durable-assistant: a conversation through the real MCP s
 });
 
 describe.concurrent('09-durable-assistant: crashes and control', () => {
-  it('proof 3: a worker killed inside a tool call, its reply lost: another worker retries the call, the server refuses it as already submitted; one invoice, paid once', async () => {
+  it('proof 3: a worker killed inside a tool call, its reply lost: another worker retries the call, the server refuses it as already submitted; one invoice, paid once', { timeout: 120_000 }, async () => {
     const taskQueue = uniqueName('assistant');
     const invoice = sampleInvoice(uniqueName('INV'));
     // Worker A, a process of its own, reaches the invoice server through a network that lets its
@@ -446,7 +446,7 @@ describe.concurrent('09-durable-assistant: crashes and control', () => {
     expect(counts.modelCalls).toBe(2);
   });
 
-  it('proof 4b: cancelling during a tool call lets the call finish, then stops: no next model step', async () => {
+  it('proof 4b: cancelling during a tool call lets the call finish, then stops: no next model step', { timeout: 120_000 }, async () => {
     const taskQueue = uniqueName('assistant');
     const { counts, observer } = counters();
     const invoice = sampleInvoice(uniqueName('INV'));
