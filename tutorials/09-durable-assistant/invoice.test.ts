@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -479,9 +479,11 @@ describe.concurrent('09-durable-assistant: crashes and control', () => {
         const events = (await handle.fetchHistory()).events ?? [];
         expect(events.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(3); // listTools, modelStep, and the tool call, completed
         expect(events.filter((e) => e.activityTaskCancelRequestedEventAttributes)).toEqual([]);
-        // The person who sent the message is not told it was answered: the conversation was cancelled.
+        // The person who sent the message is told the turn failed because the conversation was
+        // cancelled, not that it was answered.
         const told = await turn;
-        expect('error' in told, JSON.stringify(told)).toBe(true);
+        expect('error' in told && told.error, JSON.stringify(told)).toBeInstanceOf(WorkflowUpdateFailedError);
+        expect('error' in told && (told.error as WorkflowUpdateFailedError).cause).toBeInstanceOf(CancelledFailure);
       });
     } finally {
       await heldPool.close();
