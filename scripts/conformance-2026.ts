@@ -25,7 +25,7 @@ import { REPO_ROOT } from '../shared/binaries.js';
 import { freePort, startDevServer, type DevServer } from '../shared/dev-server.js';
 import { describeError, isEntryPoint, runMain } from '../shared/log.js';
 import { startScript, type ScriptProcess } from '../shared/processes.js';
-import { declaredCapabilities, runScenario, selectScenarios, type Outcome } from './conformance.js';
+import { declaredCapabilities, runScenario, selectScenarios, startStep, type Outcome } from './conformance.js';
 
 const require = createRequire(import.meta.url);
 /** The 2026 suite, installed beside 0.1.16 under an alias (package.json). */
@@ -96,15 +96,16 @@ async function main(): Promise<void> {
   const tally: Tally = { passed: 0, failed: 0, skipped: 0 };
   const ledgerDir = mkdtempSync(join(tmpdir(), 'conformance-2026-'));
   const started: ScriptProcess[] = [];
+  let stopStep: (() => Promise<unknown>) | undefined;
   let temporal: DevServer | undefined;
   try {
     temporal = await startDevServer();
-    const env = { TEMPORAL_ADDRESS: temporal.address, LEDGER_FILE: join(ledgerDir, 'ledger-12.jsonl') };
-    started.push(await startScript(join(REPO_ROOT, 'tutorials/12-mcp-2026/worker.ts'), { name: 'step 12 worker', env, readyWhen: /polling task queue/ }));
-    const [invoices, fixtures] = await Promise.all([
-      serve('tutorials/12-mcp-2026/server.ts', 'step 12 server', env, started),
-      serve('scripts/conformance-2026-fixtures.ts', 'fixture server', env, started),
+    // The step's worker and server as `npm run conformance` starts every step's, and the fixture server.
+    const [step, fixtures] = await Promise.all([
+      startStep('12-mcp-2026', temporal, ledgerDir).then((running) => ((stopStep = running.stop), running)),
+      serve('scripts/conformance-2026-fixtures.ts', 'fixture server', { TEMPORAL_ADDRESS: temporal.address }, started),
     ]);
+    const invoices = step.url;
     const at2026 = { cli: SUITE_2026.cli, args: (s: string) => ['--spec-version', '2026-07-28', ...(s.startsWith('tasks-') ? ['--force'] : [])] };
     await check('invoices 2026-07-28', invoices, INVOICE_2026, at2026, tally);
     const legacy = selectScenarios(await declaredCapabilities(invoices)); // the 2025 handshake, through the fallback
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     tally.failed++; // something did not start: nothing checked must not read as a pass
     console.log(`${'(setup)'.padEnd(68)}FAILED: ${describeError(err)}`);
   } finally {
-    await Promise.all(started.map((p) => p.kill()));
+    await Promise.all([...started.map((p) => p.kill()), stopStep?.()]);
     await temporal?.stop();
     rmSync(ledgerDir, { recursive: true, force: true });
   }

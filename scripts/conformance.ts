@@ -164,8 +164,8 @@ export async function declaredCapabilities(url: string): Promise<ServerCapabilit
   }
 }
 
-/** The running pieces of one step; `stop()` ends each of them, whatever failed. */
-async function startStep(step: string, temporal: DevServer, ledgerDir: string) {
+/** The running pieces of one step, its worker and its server on `--http`; `stop()` ends each of them, whatever failed. */
+export async function startStep(step: string, temporal: DevServer, ledgerDir: string) {
   const started: ScriptProcess[] = [];
   const stop = () => Promise.all(started.map((p) => p.kill()));
   try {
